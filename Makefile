@@ -1,0 +1,54 @@
+# MarketMap: `make demo` and `make test` do all set-up on a fresh Debian 12 machine.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MARKETMAP := $(VENV)/bin/marketmap
+STAMP := $(VENV)/.installed
+DEMO_ENTERPRISES ?= 20000
+export MARKETMAP_PORT ?= 5000
+
+.PHONY: demo test serve setup db chromium bench bench-quick lint model clean
+
+demo: setup
+	export MARKETMAP_DATABASE_URL="$$(scripts/ensure_postgis.sh)"
+	$(MARKETMAP) db upgrade
+	$(MARKETMAP) demo build --if-empty --enterprises $(DEMO_ENTERPRISES)
+	echo "MarketMap: http://127.0.0.1:$(MARKETMAP_PORT)/"
+	exec $(MARKETMAP) serve --port $(MARKETMAP_PORT)
+
+test: setup chromium
+	export MARKETMAP_DATABASE_URL="$$(scripts/ensure_postgis.sh)"
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+setup: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	scripts/ensure_python.sh $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[test,bench]' --config-settings editable_mode=compat
+	touch $(STAMP)
+
+db:
+	scripts/ensure_postgis.sh
+
+chromium:
+	scripts/ensure_chromium.sh
+
+bench: setup
+	export MARKETMAP_DATABASE_URL="$$(scripts/ensure_postgis.sh)"
+	$(PY) -m bench.run
+
+bench-quick: setup
+	export MARKETMAP_DATABASE_URL="$$(scripts/ensure_postgis.sh)"
+	$(PY) -m bench.run --quick
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+model: setup
+	$(PY) -m address_match.train
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

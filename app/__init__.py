@@ -1,0 +1,28 @@
+"""MarketMap's Flask application factory (``flask --app app`` or the ``marketmap`` command)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from app.config import load_config
+from app.db import Database
+from app.errors import register_error_handlers
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; nothing touches the database until a request or command does."""
+    app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    app.config.update(load_config(config))
+    app.json.ensure_ascii = False
+    Database(app)
+    from app.api import init_api
+    from app.cli import register_commands
+
+    init_api(app)
+    register_error_handlers(app)  # after flask-smorest's, so ours answer
+    register_commands(app)
+    return app

@@ -1,0 +1,94 @@
+"""The ``marketmap`` command (also ``flask --app app ...``): database, demo, serving."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from models import migrate
+
+
+def _create_app(*_args) -> Flask:
+    from app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def main() -> None:
+    """MarketMap: 市场监管空间监管平台."""
+
+
+@click.group("db")
+def db_group() -> None:
+    """Schema migrations (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {migrate.current_revision(current_app.config['DATABASE_URL'])}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (``base`` for an empty schema)."""
+    migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {migrate.current_revision(current_app.config['DATABASE_URL'])}")
+
+
+@db_group.command("current")
+def db_current() -> None:
+    """Print the applied revision and the code's head."""
+    click.echo(f"applied {migrate.current_revision(current_app.config['DATABASE_URL'])}, "
+               f"head {migrate.head_revision()}")
+
+
+@click.group("demo")
+def demo_group() -> None:
+    """The demo district (渝北区, Liangjiang style)."""
+
+
+@demo_group.command("build")
+@click.option("--enterprises", default=20000, show_default=True, type=click.IntRange(100, 5_000_000))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing when demo data is already loaded.")
+def demo_build(enterprises: int, seed: int, if_empty: bool) -> None:
+    """Generate the demo district and load it (replaces earlier demo data)."""
+    from app.demo import build_demo
+
+    engine = current_app.extensions["marketmap.db"].engine
+    if if_empty and _has_enterprises(engine):
+        click.echo("demo district already loaded: reusing it")
+        return
+    counts = build_demo(engine, enterprises=enterprises, seed=seed, progress=True)
+    for table, n in counts.items():
+        click.echo(f"{table:>20} {n:>10,}")
+
+
+def _has_enterprises(engine) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM enterprise)").scalar())
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=lambda: int(os.environ.get("MARKETMAP_PORT", "5000")), type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve with gunicorn (production WSGI server)."""
+    from app.wsgi_server import run_gunicorn
+
+    click.echo(f"MarketMap serving on http://{host}:{port}/")
+    run_gunicorn(host=host, port=port, workers=workers)
+
+
+def register_commands(app: Flask) -> None:
+    for command in (db_group, demo_group, serve):
+        app.cli.add_command(command)

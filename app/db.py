@@ -1,0 +1,46 @@
+"""The database bound to the Flask app: one engine, a session per request."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session
+
+from models.db import make_engine, make_sessionmaker
+
+
+class Database:
+    """Holds the engine and hands out one SQLAlchemy session per request."""
+
+    def __init__(self, app: Flask | None = None):
+        self.engine = None
+        self.sessionmaker = None
+        self.owns_sessions = True  # tests hand in a session they roll back themselves
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(app.config["DATABASE_URL"],
+                                  statement_timeout_ms=app.config["STATEMENT_TIMEOUT_MS"],
+                                  pool_size=5, max_overflow=5)
+        self.sessionmaker = make_sessionmaker(self.engine)
+        app.extensions["marketmap.db"] = self
+        app.teardown_appcontext(self._teardown)
+
+    def session(self) -> Session:
+        if "db_session" not in g:
+            g.db_session = self.sessionmaker()
+        return g.db_session
+
+    def _teardown(self, exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None and self.owns_sessions:
+            session.close()
+
+
+def get_db() -> Database:
+    return current_app.extensions["marketmap.db"]
+
+
+def get_session() -> Session:
+    """The request's session (one per request, closed at teardown)."""
+    return get_db().session()

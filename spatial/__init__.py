@@ -1,0 +1,1 @@
+"""MarketMap spatial package."""

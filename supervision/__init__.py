@@ -1,0 +1,1 @@
+"""MarketMap supervision package."""
