@@ -1,0 +1,142 @@
+"""Address text normalisation: one canonical spelling per address.
+
+``normalize`` folds full-width forms, Traditional characters, Chinese numerals, unit words,
+punctuation and spacing, and spells a leading division chain in full (重庆渝北 → 重庆市渝北区),
+so that two ways of writing one address become the same string. It is idempotent.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+from .divisions import gazetteer
+from .errors import AddressError
+from .numerals import convert_numerals, road_ordinals_to_chinese
+
+MAX_LEN = 500
+_SPACES = re.compile(r"\s+")
+_HASH = re.compile(r"(?<=[0-9A-Z])#")
+_DASHES = re.compile(r"[‐‑‒–—―~～_]+")
+_KEEP_DASH = re.compile(r"(?<=[0-9A-Z])-+(?=[0-9A-Z])")
+_PUNCT = re.compile(r"[^0-9A-Z\u3400-\u9fff\U00020000-\U0002ffff\x00]")
+_ALIASES = (("街道办事处", "街道"), ("社区居民委员会", "社区"), ("村民委员会", "村"),
+            ("居民委员会", "社区"), ("社区居委会", "社区"), ("村委会", "村"))
+_UNIT_RULES = (
+    (re.compile(r"(?<=[0-9A-Z])(?:号楼|幢楼|座楼|栋楼|幢|座)"), "栋"),
+    (re.compile(r"(?<=[0-9A-Z])楼(?=[0-9]+单元)"), "栋"),
+    (re.compile(r"(?<=[0-9])(?:楼|F)(?!盘)"), "层"),
+    (re.compile(r"(?<=[0-9])(?:房|户)"), "室"),
+)
+_PREFIX_LEVELS = ("prov", "city", "district")
+
+
+@lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    """Character table Traditional (incl. Hong Kong variants) → Simplified, from OpenCC's data."""
+    folder = resources.files("opencc") / "dictionary"
+    ts = _read_pairs(folder / "TSCharacters.txt")
+    table = {ord(k): v for k, v in ts.items()}
+    for variant, standard in _read_pairs(folder / "HKVariantsRev.txt").items():
+        if len(variant) == 1 and ord(variant) not in table:
+            table[ord(variant)] = ts.get(standard, standard)
+    return table
+
+
+def _read_pairs(path) -> dict[str, str]:
+    pairs = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) == 2 and len(parts[0]) == 1:
+            pairs[parts[0]] = parts[1].split(" ")[0]
+    return pairs
+
+
+def check_text(text: object) -> str:
+    """Validate raw input: a non-empty string of at most 500 characters."""
+    if not isinstance(text, str):
+        raise AddressError(f"address must be a string, not {type(text).__name__}")
+    if not text.strip():
+        raise AddressError("address is empty")
+    if len(text) > MAX_LEN:
+        raise AddressError(f"address is longer than {MAX_LEN} characters ({len(text)})")
+    return text
+
+
+def fold_chars(text: str) -> str:
+    """Full-width → half-width, Traditional → Simplified, upper-case Latin; length-preserving
+    for CJK text (NFKC may expand rare compatibility characters)."""
+    return unicodedata.normalize("NFKC", text).translate(_t2s_table()).upper()
+
+
+def normalize(text: str) -> str:
+    """Canonical form of an address string.
+
+    >>> normalize("重慶渝北區龍溪街道 新牌坊二路一百二十三號三號樓5F")
+    '重庆市渝北区龙溪街道新牌坊二路123号3栋5层'
+
+    Raises AddressError for empty input or input longer than 500 characters.
+    """
+    return _normalize_cached(check_text(text))
+
+
+@lru_cache(maxsize=65536)
+def _normalize_cached(text: str) -> str:
+    text = _strip_punctuation(fold_chars(text))
+    for old, new in _ALIASES:
+        text = text.replace(old, new)
+    text = road_ordinals_to_chinese(convert_numerals(text))
+    for pattern, repl in _UNIT_RULES:
+        text = pattern.sub(repl, text)
+    return expand_division_prefix(text)
+
+
+def _strip_punctuation(text: str) -> str:
+    text = _HASH.sub("号", _SPACES.sub("", text))
+    text = _KEEP_DASH.sub("\x00", _DASHES.sub("-", text))
+    return _PUNCT.sub("", text).replace("\x00", "-")
+
+
+def expand_division_prefix(text: str) -> str:
+    """Spell the leading province/city/district names in full where the short form is
+    unambiguous and another division name follows or precedes it (重庆渝北 → 重庆市渝北区;
+    南京路 stays)."""
+    i, parts, prev_division = 0, [], False
+    while i < len(text):
+        hit = _prefix_hit(text, i)
+        if hit is None:
+            break
+        end, full = hit
+        if full is None or not (prev_division or _prefix_hit(text, end)):
+            full = text[i:end]
+        parts.append(full)
+        prev_division, i = True, end
+    return "".join(parts) + text[i:]
+
+
+def _prefix_hit(text: str, i: int) -> tuple[int, str | None] | None:
+    """(end, full name or None if ambiguous/full already) of the division name at ``i``."""
+    table, lengths, heads = _prefix_table()
+    if text[i : i + 2] not in heads:
+        return None
+    for n in lengths:
+        if i + n <= len(text) and text[i : i + n] in table:
+            return i + n, table[text[i : i + n]]
+    return None
+
+
+@lru_cache(maxsize=1)
+def _prefix_table() -> tuple[dict[str, str | None], list[int], set[str]]:
+    """Province/city/district names → full name to write (None: keep as written)."""
+    gaz, table = gazetteer(), {}
+    for name, divs in gaz.full.items():
+        if any(d.level in _PREFIX_LEVELS for d in divs):
+            table[name] = None
+    for name, divs in gaz.short.items():
+        names = {d.name for d in divs if d.level in _PREFIX_LEVELS}
+        if names:
+            table[name] = names.pop() if len(names) == 1 else None
+    lengths = sorted({len(n) for n in table}, reverse=True)
+    return table, lengths, {n[:2] for n in table}

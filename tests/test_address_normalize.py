@@ -1,0 +1,39 @@
+"""normalize(): one canonical spelling per address, idempotent, typed errors."""
+
+import pytest
+
+from address_match import AddressError, normalize
+
+CASES = [
+    ("重慶渝北區龍溪街道 新牌坊二路一百二十三號三號樓5F", "重庆市渝北区龙溪街道新牌坊二路123号3栋5层"),
+    ("重庆渝北新牌坊二路12号", "重庆市渝北区新牌坊二路12号"),
+    ("１２＃楼３单元", "12栋3单元"),
+    ("灣仔區雲地利道25-27號雲臺別墅", "湾仔区云地利道25-27号云台别墅"),
+    ("北京市朝阳区三里屯路十九号", "北京市朝阳区三里屯路19号"),
+    ("五里店一品小区十二栋", "五里店一品小区12栋"),
+    ("二郎科技新城3幢", "二郎科技新城3栋"),
+    ("河南省巩义市新华路街道办事处桐和街6号", "河南省巩义市新华路街道桐和街6号"),
+    ("竹海水韵春风里12-3-1001", "竹海水韵春风里12-3-1001"),
+    ("六和路----东信大道(东门)", "六和路东信大道东门"),
+    ("A座三楼301房", "A栋3层301室"),
+    ("新牌坊2路", "新牌坊二路"),
+    ("南京路100号", "南京路100号"),
+    ("第三期二单元", "第3期2单元"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), CASES)
+def test_normalize(raw, expected):
+    assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [c[0] for c in CASES] + ["进港路1918号A幢楼895室", "重庆 江北 观音桥"])
+def test_idempotent(raw):
+    once = normalize(raw)
+    assert normalize(once) == once
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "路" * 501, None, 42])
+def test_bad_input(bad):
+    with pytest.raises(AddressError):
+        normalize(bad)
