@@ -1,0 +1,89 @@
+"""Address parsing: split an address into labelled components (prov, road, roadno, poi…).
+
+A linear-chain CRF over characters (``data/parser.crfsuite``, trained by
+``python -m address_match.train`` on the NAACL 2019 Chinese address corpus) with
+character n-gram, digit-run and division-dictionary features.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import NamedTuple
+
+from .features import sentence_features
+from .normalize import check_text
+
+LABELS = ("country", "prov", "city", "district", "devzone", "town", "community", "road", "subroad",
+          "roadno", "subroadno", "poi", "subpoi", "houseno", "cellno", "floorno", "roomno", "person",
+          "assist", "redundant", "otherinfo")
+MODEL_FILE = "parser.crfsuite"
+
+
+class Component(NamedTuple):
+    """One labelled span; ``start``/``end`` are character offsets into the original text."""
+
+    label: str
+    text: str
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=1)
+def _tagger():
+    import pycrfsuite
+
+    tagger = pycrfsuite.Tagger()
+    path = resources.files("address_match") / "data" / MODEL_FILE
+    with resources.as_file(path) as real_path:
+        if not real_path.exists():
+            raise FileNotFoundError(f"parser model missing: {real_path} (run python -m address_match.train)")
+        tagger.open(str(real_path))
+    return tagger
+
+
+def parse(text: str) -> list[Component]:
+    """Labelled components of ``text``, in order, with offsets over the original string.
+
+    >>> [(c.label, c.text) for c in parse("重庆市渝北区新牌坊二路123号3栋")][:2]
+    [('city', '重庆市'), ('district', '渝北区')]
+
+    Whitespace between components is not part of any component. Raises AddressError for
+    empty or over-long input.
+    """
+    check_text(text)
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> list[Component]:
+    stripped = [(i, ch) for i, ch in enumerate(text) if not ch.isspace()]
+    body = "".join(ch for _, ch in stripped)
+    tags = _tagger().tag(sentence_features(body))
+    spans = tags_to_spans(tags)
+    return [Component(lbl, text[stripped[s][0] : stripped[e - 1][0] + 1], stripped[s][0], stripped[e - 1][0] + 1)
+            for lbl, s, e in spans]
+
+
+def tags_to_spans(tags: list[str]) -> list[tuple[str, int, int]]:
+    """BIO tags → (label, start, end) spans; an I- after a different label opens a span."""
+    spans: list[tuple[str, int, int]] = []
+    for i, tag in enumerate(tags):
+        kind, _, label = tag.partition("-")
+        if kind == "O":
+            continue
+        if kind == "I" and spans and spans[-1][0] == label and spans[-1][2] == i:
+            spans[-1] = (label, spans[-1][1], i + 1)
+        else:
+            spans.append((label, i, i + 1))
+    return spans
+
+
+def spans_to_tags(length: int, spans: list[tuple[str, int, int]]) -> list[str]:
+    """(label, start, end) spans → BIO tags (used to build training sequences)."""
+    tags = ["O"] * length
+    for label, start, end in spans:
+        tags[start] = f"B-{label}"
+        for i in range(start + 1, end):
+            tags[i] = f"I-{label}"
+    return tags

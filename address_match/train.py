@@ -1,0 +1,71 @@
+"""Rebuild the shipped dictionaries and the parser model from the shared data folder.
+
+Run ``python -m address_match.train [--shared /work/shared/data] [--iterations 150]``
+(the ``make model`` target). Writes ``address_match/data/divisions.tsv.gz`` and
+``address_match/data/parser.crfsuite``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from .dictionaries import write_divisions
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def read_gold(path: Path) -> list[tuple[str, list[tuple[str, int, int]]]]:
+    """(text, [(label, start, end)]) from a NAACL-style jsonl file; labels lower-cased."""
+    if not path.exists():
+        raise FileNotFoundError(f"missing shared data file: {path}")
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            out.append((row["text"], [(e["label"].lower(), e["start"], e["end"]) for e in row["entities"]]))
+    return out
+
+
+def train_parser(train_file: Path, model_file: Path, iterations: int) -> None:
+    """Fit the CRF (L-BFGS with small L1/L2) and save it."""
+    import pycrfsuite
+
+    from .features import sentence_features
+    from .parse import spans_to_tags
+
+    trainer = pycrfsuite.Trainer(verbose=False)
+    for text, spans in read_gold(train_file):
+        trainer.append(sentence_features(text), spans_to_tags(len(text), spans))
+    trainer.set_params({"c1": 0.02, "c2": 0.05, "max_iterations": iterations,
+                        "feature.possible_transitions": True, "feature.minfreq": 1})
+    trainer.train(str(model_file))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _args(argv)
+    shared = Path(args.shared)
+    started = time.perf_counter()
+    rows = write_divisions(shared / "admin_divisions", DATA_DIR / "divisions.tsv.gz")
+    print(f"divisions: {rows} rows")
+    from .divisions import gazetteer
+
+    gazetteer.cache_clear()
+    model = DATA_DIR / "parser.crfsuite"
+    train_parser(shared / "address_parsing" / "naacl2019_train.jsonl", model, args.iterations)
+    size_mb = model.stat().st_size / 1e6
+    print(f"parser model: {model} ({size_mb:.1f} MB) in {time.perf_counter() - started:.0f} s")
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", default=str(DEFAULT_SHARED), help="shared data folder")
+    parser.add_argument("--iterations", type=int, default=250, help="L-BFGS iterations")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""parse(): labelled components with offsets over the original text; division resolution."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from address_match import AddressError, parse, resolve
+from address_match.parse import LABELS
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+NAACL_DEV = SHARED / "address_parsing" / "naacl2019_dev.jsonl"
+
+CASES = [
+    ("重庆市渝北区新牌坊二路123号3栋", [("city", "重庆市"), ("district", "渝北区"), ("road", "新牌坊二路"),
+                                       ("roadno", "123号"), ("houseno", "3栋")]),
+    ("浙江省杭州市余杭区五常街道文一西路969号", [("prov", "浙江省"), ("city", "杭州市"), ("district", "余杭区"),
+                                               ("town", "五常街道"), ("road", "文一西路"), ("roadno", "969号")]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_parse_known(text, expected):
+    assert [(c.label, c.text) for c in parse(text)] == expected
+
+
+@pytest.mark.parametrize("text", ["重慶市渝北區 新牌坊二路１２３號3棟", "灣仔區雲地利道25號雲臺別墅", "  江北区观音桥步行街 8号 "])
+def test_offsets_point_into_original(text):
+    comps = parse(text)
+    assert comps and all(text[c.start : c.end] == c.text for c in comps)
+    assert all(c.label in LABELS for c in comps)
+    assert all(a.end <= b.start for a, b in zip(comps, comps[1:], strict=False))
+
+
+@pytest.mark.parametrize(("names", "level", "expected"), [
+    (["重庆", "渝北"], "district", "渝北区"),
+    (["重庆", "渝北"], "prov", "重庆市"),
+    (["长春", "朝阳区"], "city", "长春市"),
+    (["朝阳区", "北京"], "city", "北京市"),
+    (["南京", "鼓楼区"], "prov", "江苏省"),
+])
+def test_resolve(names, level, expected):
+    assert resolve(names).name(level) == expected
+
+
+def test_resolve_shared_name_is_flagged():
+    assert resolve(["鼓楼区"]).ambiguous
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 501])
+def test_bad_input(bad):
+    with pytest.raises(AddressError):
+        parse(bad)
+
+
+def test_dev_sample_f1_floor():
+    assert NAACL_DEV.exists(), f"missing shared data file {NAACL_DEV} (expected beside the repo)"
+    lines = NAACL_DEV.read_text(encoding="utf-8").splitlines()[:200]
+    tp = fp = fn = 0
+    for line in lines:
+        row = json.loads(line)
+        gold = {(e["label"].lower(), e["start"], e["end"]) for e in row["entities"]}
+        pred = {(c.label, c.start, c.end) for c in parse(row["text"])}
+        tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
+    f1 = 2 * tp / (2 * tp + fp + fn)
+    assert f1 >= 0.8, f"parse F1 on 200 NAACL dev lines fell to {f1:.3f}"
