@@ -1,0 +1,119 @@
+"""Comparing two addresses: same place, one inside the other, or different places."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from rapidfuzz import fuzz
+
+from .fields import Fields, extract
+
+# Thresholds set on half of the CCKS 2021 dev queries (see bench/bench_address.py).
+NAME_SAME = 90.0
+NAME_MIN_LEN = 2
+_GENERIC = re.compile(r"有限责任公司|有限公司|公司|小区|家园|花园|社区|大厦|广场|商场|中心|[省市区县镇乡村]$")
+
+
+class Verdict(NamedTuple):
+    """``level`` is "exact", "partial" or "none"; ``score`` in [0, 1]; ``reasons`` are short notes."""
+
+    level: str
+    score: float
+    reasons: list[str]
+
+
+def compare(a: str, b: str) -> Verdict:
+    """Relation between two addresses.
+
+    exact: the same place at the finest level both give (door and building numbers agree);
+    partial: one contains the other, or they agree above some level and differ below;
+    none: different places.
+
+    >>> compare("重庆市渝北区新牌坊二路12号3栋", "新牌坊二路十二号3号楼").level
+    'exact'
+    """
+    return judge(extract(a), extract(b))
+
+
+def judge(fa: Fields, fb: Fields) -> Verdict:
+    """The verdict for two already-extracted field sets (see ``compare``)."""
+    reasons: list[str] = []
+    if _differs(fa.district, fb.district) or _differs(fa.town, fb.town):
+        return Verdict("none", 0.0, ["行政区划不同"])
+    road = _road_relation(fa, fb, reasons)
+    name = _name_similarity(fa.name, fb.name, reasons)
+    if road == "different" and name < 95:
+        return Verdict("none", 0.1, reasons)
+    if _only_divisions(fa) or _only_divisions(fb):
+        return Verdict("partial", 0.4, reasons + ["一方只到行政区划"])
+    same_place = name >= NAME_SAME or (road == "same_no" and (name < 0 or _one_empty(fa.name, fb.name)))
+    if not same_place:
+        return _unplaced(road, name, reasons)
+    return _placed(fa, fb, road, name, reasons)
+
+
+def _differs(x: str, y: str) -> bool:
+    return bool(x and y and x not in y and y not in x)
+
+
+def _only_divisions(f: Fields) -> bool:
+    return bool(f.district or f.town) and not (f.road or f.name or f.roadno or f.building)
+
+
+def _one_empty(x: str, y: str) -> bool:
+    return not x or not y
+
+
+def _road_relation(fa: Fields, fb: Fields, reasons: list[str]) -> str:
+    if not fa.road or not fb.road:
+        return "unknown"
+    if not (fa.road.endswith(fb.road) or fb.road.endswith(fa.road)) and not _near_road(fa.road, fb.road):
+        reasons.append("道路不同")
+        return "different"
+    if fa.roadno and fb.roadno:
+        same = _same_number(fa.roadno, fb.roadno)
+        reasons.append("道路门牌相同" if same else "门牌号不同")
+        return "same_no" if same else "other_no"
+    reasons.append("道路相同")
+    return "same_road"
+
+
+def _near_road(x: str, y: str) -> bool:
+    """One-character slips in a road name of four characters or more (新牌芳二路 ≈ 新牌坊二路)."""
+    return min(len(x), len(y)) >= 4 and fuzz.ratio(x, y, processor=None, score_cutoff=80) > 0
+
+
+def _same_number(x: str, y: str) -> bool:
+    return x == y or x.split("-")[0] == y.split("-")[0]
+
+
+def _name_similarity(x: str, y: str, reasons: list[str]) -> float:
+    """Partial similarity of the name parts, -1 when either is missing."""
+    if len(x) < NAME_MIN_LEN or len(y) < NAME_MIN_LEN:
+        return -1.0
+    x, y = _GENERIC.sub("", x) or x, _GENERIC.sub("", y) or y
+    if min(len(x), len(y)) < NAME_MIN_LEN:
+        return 100.0 if (x in y or y in x) else 0.0
+    score = fuzz.partial_ratio(x, y, processor=None, score_cutoff=0)
+    reasons.append(f"名称相似度{score:.0f}")
+    return score
+
+
+def _unplaced(road: str, name: float, reasons: list[str]) -> Verdict:
+    if road in ("same_no", "other_no") or (road == "same_road" and name < 0):
+        return Verdict("partial", 0.5, reasons + ["仅道路一致"])
+    return Verdict("none", max(name, 0) / 200, reasons)
+
+
+def _placed(fa: Fields, fb: Fields, road: str, name: float, reasons: list[str]) -> Verdict:
+    score = 0.6 + 0.4 * max(name, 80) / 100 * (0.5 if road == "other_no" else 1)
+    if road == "other_no":
+        return Verdict("partial", score * 0.7, reasons)
+    if fa.building and fb.building:
+        if fa.building != fb.building:
+            return Verdict("partial", score * 0.7, reasons + ["楼栋不同"])
+        reasons.append("楼栋相同")
+    elif fa.building or fb.building:
+        return Verdict("partial", score * 0.8, reasons + ["一方更具体(楼栋)"])
+    return Verdict("exact", min(score, 1.0), reasons)

@@ -1,0 +1,49 @@
+"""AddressLibrary: indexed matching of messy input against a small library."""
+
+import pytest
+
+from address_match import AddressError, AddressLibrary
+
+ROWS = [
+    (1, "重庆市渝北区新牌坊二路12号金港国际3栋", 106.51, 29.61, "B1"),
+    (2, "重庆市渝北区新牌坊二路12号金港国际4栋", 106.51, 29.61, "B2"),
+    (3, "重庆市渝北区新牌坊一路12号3栋", 106.52, 29.62, "B3"),
+    (4, "重庆市江北区观音桥步行街8号北城天街", 106.53, 29.58, "B4"),
+    (5, "灣仔區雲地利道25-27號雲臺別墅", 114.186, 22.271, "HK1"),
+    (6, "中西區加多近街52-60號西環邨東苑臺1樓102室", 114.126, 22.281, "HK2"),
+]
+
+
+@pytest.fixture(scope="module")
+def library():
+    return AddressLibrary(ROWS)
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("新牌坊二路十二号金港国际3号楼", 1),
+    ("渝北新牌坊2路12号金港国际4栋", 2),
+    ("新牌芳二路12号金港国际3栋", 1),
+    ("新牌坊一路 １２号 3幢", 3),
+    ("观音桥步行街八号北城天街", 4),
+    ("云地利道25-27号云台别墅", 5),
+    ("加多近街52-60号西环邨东苑台1楼102室", 6),
+])
+def test_match_top1(library, query, expected):
+    top = library.match(query, k=3)
+    assert top and top[0].address_id == expected, top
+
+
+def test_len_get_and_levels(library):
+    assert len(library) == len(ROWS)
+    assert library.get(4).building_id == "B4"
+    assert library.get("missing") is None
+    assert library.match("新牌坊二路12号金港国际3栋")[0].level == "exact"
+
+
+def test_no_candidates_for_unknown_place(library):
+    assert library.match("上海市浦东新区世纪大道100号") == []
+
+
+def test_bad_input(library):
+    with pytest.raises(AddressError):
+        library.match("")
