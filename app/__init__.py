@@ -21,8 +21,10 @@ def create_app(config: dict | None = None) -> Flask:
     Database(app)
     from app.api import init_api
     from app.cli import register_commands
+    from app.pages import init_pages
 
     init_api(app)
+    init_pages(app)
     register_error_handlers(app)  # after flask-smorest's, so ours answer
     register_commands(app)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from importlib import import_module
 
 import click
 from flask import Flask, current_app
@@ -89,6 +90,13 @@ def serve(host: str, port: int, workers: int) -> None:
     run_gunicorn(host=host, port=port, workers=workers)
 
 
+# Modules that expose ``commands`` (a list of click commands or groups); one line per domain.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
 def register_commands(app: Flask) -> None:
     for command in (db_group, demo_group, serve):
         app.cli.add_command(command)
+    for name in COMMAND_MODULES:
+        for command in import_module(name).commands:
+            app.cli.add_command(command)

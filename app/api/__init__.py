@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import flask_smorest
 from flask import Flask
 from flask_smorest import Api
 from webargs.flaskparser import FlaskParser
+
+# Modules of app.api that expose a flask-smorest ``blp``; one line per surface.
+API_MODULES = (
+    "app.api.health",
+)
 
 
 class _Parser(FlaskParser):
@@ -19,13 +26,9 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = _Parser()
 
 
-api = Api()
-
-
-def init_api(app: Flask) -> None:
-    api.init_app(app, spec_kwargs={
-        "info": {"description": "MarketMap: 市场监管空间监管平台 JSON API"},
-    })
-    from app.api import health
-
-    api.register_blueprint(health.blp)
+def init_api(app: Flask) -> Api:
+    api = Api(app, spec_kwargs={"info": {"description": "MarketMap: 市场监管空间监管平台 JSON API"}})
+    for name in API_MODULES:
+        api.register_blueprint(import_module(name).blp)
+    app.extensions["marketmap.api"] = api
+    return api
