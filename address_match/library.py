@@ -22,6 +22,7 @@ from .normalize import _normalize_cached, check_text
 FUZZY_ROADS = 5
 FUZZY_NAMES = 5
 MAX_BLOCK = 400
+NAME_CAP_WITH_ROAD = 40  # names only re-rank when the road block already answered
 _COMMON_GRAM = 3000
 
 
@@ -136,9 +137,10 @@ class AddressLibrary:
             for rid in self._road_ids(q.road):
                 for number in _door_keys(q.roadno)[:1]:
                     found.update(self._door.get((rid, number), ())[:MAX_BLOCK])
-        if q.name and len(found) < MAX_BLOCK:
+        if q.name:
+            cap = MAX_BLOCK if not found else NAME_CAP_WITH_ROAD
             for nid in self._name_ids(q.name):
-                found.update(self._named[nid][:MAX_BLOCK])
+                found.update(self._named[nid][:cap])
         return found
 
     def _road_ids(self, road: str) -> list[int]:
