@@ -1,0 +1,66 @@
+"""Helpers shared by the benchmark sections: scratch databases, timing, Markdown."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import make_url, text
+
+from models import migrate
+from models.db import make_engine, normalize_url
+
+
+def base_url() -> str:
+    return normalize_url(os.environ.get("MARKETMAP_DATABASE_URL",
+                                        "postgresql://marketmap:marketmap@127.0.0.1:5432/marketmap"))
+
+
+@contextmanager
+def scratch_database(prefix: str = "marketmap_bench", keep: bool = False) -> Iterator[str]:
+    """A migrated, empty database that is dropped afterwards (unless keep)."""
+    base = make_url(base_url())
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base.set(database="postgres").render_as_string(hide_password=False),
+                        isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        if not keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def timed(fn: Callable, *args, **kwargs) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - started, result
+
+
+def percentiles_ms(samples_s: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_s)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+    return {"p50": statistics.median(ordered) * 1000, "p90": pick(0.90), "p99": pick(0.99), "n": len(ordered)}
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join("---" for _ in headers) + " |"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
