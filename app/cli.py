@@ -91,7 +91,9 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 # Modules that expose ``commands`` (a list of click commands or groups); one line per domain.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "app.address_cli",
+)
 
 
 def register_commands(app: Flask) -> None:

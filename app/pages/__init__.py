@@ -7,7 +7,9 @@ from importlib import import_module
 from flask import Flask
 
 # Modules of app.pages (or elsewhere in app) that expose a plain Flask ``bp``; one line per page group.
-PAGE_MODULES: tuple[str, ...] = ()
+PAGE_MODULES: tuple[str, ...] = (
+    "app.pages.address",
+)
 
 
 def init_pages(app: Flask) -> None:
