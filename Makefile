@@ -16,6 +16,7 @@ demo: setup
 	export MARKETMAP_DATABASE_URL="$$(scripts/ensure_postgis.sh)"
 	$(MARKETMAP) db upgrade
 	$(MARKETMAP) demo build --if-empty --enterprises $(DEMO_ENTERPRISES)
+	$(MARKETMAP) geocode
 	echo "MarketMap: http://127.0.0.1:$(MARKETMAP_PORT)/"
 	exec $(MARKETMAP) serve --port $(MARKETMAP_PORT)
 

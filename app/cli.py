@@ -69,8 +69,20 @@ def demo_build(enterprises: int, seed: int, if_empty: bool) -> None:
         click.echo("demo district already loaded: reusing it")
         return
     counts = build_demo(engine, enterprises=enterprises, seed=seed, progress=True)
+    after_demo_build(engine)
     for table, n in counts.items():
         click.echo(f"{table:>20} {n:>10,}")
+
+
+def after_demo_build(engine) -> None:
+    """Derived data the demo needs once its tables are loaded: economy aggregates."""
+    from sqlalchemy.orm import Session
+
+    import economy
+
+    with Session(engine) as session:
+        economy.refresh(session)
+        session.commit()
 
 
 def _has_enterprises(engine) -> bool:
@@ -93,6 +105,7 @@ def serve(host: str, port: int, workers: int) -> None:
 # Modules that expose ``commands`` (a list of click commands or groups); one line per domain.
 COMMAND_MODULES: tuple[str, ...] = (
     "app.address_cli",
+    "app.economy_cli",
 )
 
 

@@ -88,9 +88,12 @@ def engine(database_url):
 @pytest.fixture(scope="session")
 def demo_district(engine):
     """The demo district, built once per run with a few thousand entities (committed)."""
+    from app.cli import after_demo_build
     from app.demo import build_demo
 
-    return build_demo(engine, enterprises=DEMO_ENTERPRISES, seed=DEMO_SEED, progress=False)
+    counts = build_demo(engine, enterprises=DEMO_ENTERPRISES, seed=DEMO_SEED, progress=False)
+    after_demo_build(engine)
+    return counts
 
 
 @pytest.fixture(scope="session")

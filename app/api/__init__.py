@@ -13,6 +13,7 @@ from webargs.flaskparser import FlaskParser
 API_MODULES = (
     "app.api.health",
     "app.api.address",
+    "app.api.economy",
 )
 
 
