@@ -14,6 +14,7 @@ API_MODULES = (
     "app.api.health",
     "app.api.address",
     "app.api.economy",
+    "app.api.search",
 )
 
 

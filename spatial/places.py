@@ -1,0 +1,59 @@
+"""Place-name search like a web map (地名搜索): roads, buildings and estates, POIs, enterprises
+(full and short names), library addresses, streets/communities and zones, fuzzy and ranked.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from address_match import normalize
+from spatial.errors import SpatialError
+
+MAX_QUERY_CHARS = 64
+PER_LAYER = 10
+
+
+@lru_cache(maxsize=1)
+def _sql():
+    return text(resources.files("spatial").joinpath("sql/places.sql").read_text(encoding="utf-8"))
+
+
+def search_places(session: Session, *, q: str, limit: int = 10) -> list[dict]:
+    """Named places matching ``q``, best first: dicts with ``source`` (poi, road, building,
+    enterprise, address, grid_street, grid_community, zone), ``id``, ``name``, ``detail``, WGS84
+    ``lon``/``lat`` and ``score`` in [0, 1] (1 = exact name, 0.9 = prefix, then substring, then
+    trigram similarity for typos).
+    """
+    q = _check_query(q)
+    if not 1 <= limit <= 50:
+        raise SpatialError("limit 须在 1 到 50 之间 / limit must be in [1, 50]")
+    like = "%" + _escape_like(q) + "%"
+    params = {"q": q, "like": like, "prefix": _escape_like(q) + "%", "k": max(PER_LAYER, limit),
+              "norm_like": "%" + _escape_like(_normalized(q)) + "%", "limit": limit}
+    return [dict(r) for r in session.execute(_sql(), params).mappings()]
+
+
+def _check_query(q) -> str:
+    q = (q or "").strip()
+    if not q:
+        raise SpatialError("请输入地名 / q is required")
+    if len(q) > MAX_QUERY_CHARS:
+        raise SpatialError(f"查询过长（最多{MAX_QUERY_CHARS}字）/ q is longer than {MAX_QUERY_CHARS} characters")
+    if any(ord(ch) < 32 for ch in q):
+        raise SpatialError("查询含控制字符 / q contains control characters")
+    return q
+
+
+def _normalized(q: str) -> str:
+    try:
+        return normalize(q)
+    except ValueError:
+        return q
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

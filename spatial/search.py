@@ -1,0 +1,135 @@
+"""Radius search: enterprises or POIs within ``radius_m`` metres of a WGS84 point, nearest first.
+
+Distances are metres on the WGS84 spheroid (PostGIS ``geography``), boundary included. The
+queries use the GiST indexes on ``(geom::geography)`` (``ix_enterprise_geog``, ``ix_poi_geog``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from spatial.errors import PlaceNotFound, RadiusOutOfRange, SpatialError
+from spatial.rules import check_known, load_rules
+
+MAX_RADIUS_M = 5000.0
+MAX_LIMIT = 5000
+RISK_CLASSES = ("A", "B", "C", "D")
+LAYERS = ("enterprise", "poi")
+OPERATING_STATUSES = ("存续", "在业")  # entities that still trade (not 吊销/注销/迁出)
+# Points exactly on the circle must count as inside: PostGIS and pyproj may disagree in the last
+# floating-point digits, so the search reaches one millimetre further.
+BOUNDARY_TOLERANCE_M = 0.001
+
+ENTERPRISE_COLUMNS = """e.id, e.uscc, e.name, e.short_name, e.entity_type, e.industry_code, e.industry_label,
+       e.category, e.status, e.established_on, e.registered_address, e.grid_code, e.risk_class,
+       ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat"""
+
+_ENTERPRISES_SQL = f"""
+SELECT {ENTERPRISE_COLUMNS}, ST_Distance(e.geom::geography, c.g) AS distance_m
+FROM enterprise e,
+     (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g) c
+WHERE ST_DWithin(e.geom::geography, c.g, :reach_m)
+  AND (CAST(:categories AS text[]) IS NULL OR e.category = ANY(CAST(:categories AS text[])))
+  AND (CAST(:risk_classes AS text[]) IS NULL OR e.risk_class = ANY(CAST(:risk_classes AS text[])))
+  AND (CAST(:statuses AS text[]) IS NULL OR e.status = ANY(CAST(:statuses AS text[])))
+ORDER BY distance_m, e.id
+LIMIT :limit
+"""
+
+_POIS_SQL = """
+SELECT p.id, p.kind, p.name, p.address_text, p.grid_code, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat,
+       ST_Distance(p.geom::geography, c.g) AS distance_m
+FROM poi p,
+     (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g) c
+WHERE ST_DWithin(p.geom::geography, c.g, :reach_m)
+  AND (CAST(:kinds AS text[]) IS NULL OR p.kind = ANY(CAST(:kinds AS text[])))
+ORDER BY distance_m, p.id
+LIMIT :limit
+"""
+
+_POI_LIST_SQL = """
+SELECT id, kind, name, address_text, grid_code, ST_X(geom) AS lon, ST_Y(geom) AS lat
+FROM poi WHERE kind = :kind ORDER BY name, id
+"""
+_POI_SQL = "SELECT id, kind, name, address_text, grid_code, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM poi WHERE id = :id"
+
+
+def check_point(lon, lat) -> tuple[float, float]:
+    """A valid WGS84 (lon, lat) as floats, or SpatialError saying what is wrong (e.g. swapped)."""
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise SpatialError("经纬度必须是数字 / lon and lat must be numbers") from None
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise SpatialError("经纬度必须是有限数字 / lon and lat must be finite numbers")
+    if not -90 <= lat <= 90:
+        hint = "；经纬度是否颠倒？/ are lon and lat swapped?" if -90 <= lon <= 90 else ""
+        raise SpatialError(f"纬度超出范围 [-90, 90] / lat out of range: {lat}{hint}")
+    if not -180 <= lon <= 180:
+        raise SpatialError(f"经度超出范围 [-180, 180] / lon out of range: {lon}")
+    return lon, lat
+
+
+def check_radius(radius_m, *, max_m: float = MAX_RADIUS_M) -> float:
+    """A radius in metres in (0, max_m], or RadiusOutOfRange."""
+    try:
+        radius_m = float(radius_m)
+    except (TypeError, ValueError):
+        raise RadiusOutOfRange("半径必须是数字 / radius_m must be a number") from None
+    if not math.isfinite(radius_m) or radius_m <= 0 or radius_m > max_m:
+        raise RadiusOutOfRange(f"半径须大于0且不超过{max_m:g}米 / radius_m must be in (0, {max_m:g}]")
+    return radius_m
+
+
+def within_radius(session: Session, *, lon: float, lat: float, radius_m: float, layer: str = "enterprise",
+                  categories: list[str] | None = None, risk_classes: list[str] | None = None,
+                  operating_only: bool = False, limit: int = 500) -> list[dict]:
+    """Enterprises (or POIs with ``layer="poi"``) within ``radius_m`` metres of WGS84 (lon, lat).
+
+    Rows are dicts with ``lon``, ``lat`` and ``distance_m`` (ellipsoidal metres), nearest first,
+    ties by id. ``categories`` filters enterprise restricted-trade categories (网吧, KTV…), or POI
+    kinds for ``layer="poi"``; ``risk_classes`` filters A–D.
+
+    >>> within_radius(session, lon=106.52, lat=29.61, radius_m=200, categories=["网吧"])  # doctest: +SKIP
+    """
+    lon, lat = check_point(lon, lat)
+    params = {"lon": lon, "lat": lat, "reach_m": check_radius(radius_m) + BOUNDARY_TOLERANCE_M,
+              "limit": _check_limit(limit)}
+    rules = load_rules()
+    if layer == "poi":
+        params["kinds"] = rules.check_place_kinds(categories)
+        return _rows(session, _POIS_SQL, params, ("kinds",))
+    if layer != "enterprise":
+        raise SpatialError(f"未知图层 / unknown layer {layer!r}; use one of {', '.join(LAYERS)}")
+    params.update(categories=rules.check_categories(categories), risk_classes=check_known(risk_classes, RISK_CLASSES, "风险等级 / risk class",
+                                                   error=SpatialError),
+                  statuses=list(OPERATING_STATUSES) if operating_only else None)
+    return _rows(session, _ENTERPRISES_SQL, params, ("categories", "risk_classes", "statuses"))
+
+
+def poi_by_id(session: Session, poi_id: int) -> dict:
+    """One POI as a dict with lon/lat, or PlaceNotFound."""
+    row = session.execute(text(_POI_SQL), {"id": int(poi_id)}).mappings().first()
+    if row is None:
+        raise PlaceNotFound(f"没有编号为 {poi_id} 的场所 / no POI with id {poi_id}")
+    return dict(row)
+
+
+def list_pois(session: Session, *, kind: str) -> list[dict]:
+    """Every POI of a kind (school, kindergarten, hospital) with lon/lat, by name."""
+    load_rules().check_place_kinds([kind])
+    return [dict(r) for r in session.execute(text(_POI_LIST_SQL), {"kind": kind}).mappings()]
+
+
+def _rows(session: Session, sql: str, params: dict, array_params: tuple[str, ...]) -> list[dict]:
+    stmt = text(sql).bindparams(*(bindparam(name) for name in array_params))
+    return [dict(r) for r in session.execute(stmt, params).mappings()]
+
+
+def _check_limit(limit) -> int:
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise SpatialError(f"limit 须在 1 到 {MAX_LIMIT} 之间 / limit must be in [1, {MAX_LIMIT}]")
+    return limit

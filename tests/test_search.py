@@ -1,0 +1,211 @@
+"""Radius search, registration checks and "where is this" against PostGIS, through the API.
+
+Fixtures are placed in Nanjing Jiangning, far from the demo district, inside the rolled-back session.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from sqlalchemy import text
+
+from spatial import crs
+from spatial.search import within_radius
+
+CENTRE = (118.8000, 31.9300)
+_ids = itertools.count(1)
+
+
+def add_enterprise(session, lon, lat, *, category=None, status="存续", risk_class=None, name=None,
+                   grid_code=None) -> int:
+    n = next(_ids)
+    return session.execute(text("""
+        INSERT INTO enterprise (uscc, name, short_name, category, status, risk_class, grid_code, geom)
+        VALUES (:uscc, :name, :short, :category, :status, :risk, :grid, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+        RETURNING id"""), {"uscc": f"TST{n:015d}", "name": name or f"测试{category or '商贸'}有限公司{n}",
+                           "short": None, "category": category, "status": status, "risk": risk_class,
+                           "grid": grid_code, "lon": lon, "lat": lat}).scalar_one()
+
+
+def add_poi(session, lon, lat, *, kind="school", name="测试小学") -> int:
+    return session.execute(text("""
+        INSERT INTO poi (kind, name, geom) VALUES (:kind, :name, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+        RETURNING id"""), {"kind": kind, "name": name, "lon": lon, "lat": lat}).scalar_one()
+
+
+def add_zone(session, kind, code, name, ring) -> int:
+    wkt = "MULTIPOLYGON(((" + ",".join(f"{x} {y}" for x, y in ring) + ")))"
+    return session.execute(text("""
+        INSERT INTO zone (kind, code, name, geom) VALUES (:kind, :code, :name, ST_GeomFromText(:wkt, 4326))
+        RETURNING id"""), {"kind": kind, "code": code, "name": name, "wkt": wkt}).scalar_one()
+
+
+def at(distance_m, azimuth_deg=37.0, centre=CENTRE):
+    return crs.destination(*centre, azimuth_deg=azimuth_deg, distance_m=distance_m)
+
+
+def test_point_exactly_on_the_circle_is_inside(session):
+    inside = add_enterprise(session, *at(200.0), category="网吧")
+    outside = add_enterprise(session, *at(200.05, azimuth_deg=200), category="网吧")
+    ids = [r["id"] for r in within_radius(session, lon=CENTRE[0], lat=CENTRE[1], radius_m=200)]
+    assert inside in ids and outside not in ids
+
+
+def test_results_are_sorted_and_distances_agree_with_pyproj(session):
+    placed = {add_enterprise(session, *at(d, azimuth_deg=a)): d
+              for d, a in [(5, 0), (50, 90), (120.5, 180), (199, 270), (350, 10), (1999, 300)]}
+    rows = within_radius(session, lon=CENTRE[0], lat=CENTRE[1], radius_m=2000)
+    ours = [r for r in rows if r["id"] in placed]
+    assert [r["id"] for r in ours] == sorted(placed, key=placed.get)
+    for r in ours:
+        geod_m = crs.geodesic_distance_m(*CENTRE, r["lon"], r["lat"])
+        assert r["distance_m"] == pytest.approx(geod_m, rel=1e-3)
+        assert r["distance_m"] == pytest.approx(placed[r["id"]], rel=1e-3)
+
+
+def test_filters_by_category_and_risk_class(session):
+    bar_c = add_enterprise(session, *at(30), category="酒吧", risk_class="C")
+    add_enterprise(session, *at(40), category="酒吧", risk_class="A")
+    add_enterprise(session, *at(50), category="网吧", risk_class="C")
+    rows = within_radius(session, lon=CENTRE[0], lat=CENTRE[1], radius_m=100, categories=["酒吧"], risk_classes=["C"])
+    assert [r["id"] for r in rows] == [bar_c]
+
+
+def test_radius_api_returns_geojson_with_distances(client, session):
+    near = add_enterprise(session, *at(80), category="KTV", risk_class="B")
+    add_enterprise(session, *at(150), category="网吧")
+    body = client.get(f"/api/v1/search/radius?lon={CENTRE[0]}&lat={CENTRE[1]}&radius_m=100&category=KTV").get_json()
+    assert body["type"] == "FeatureCollection"
+    assert [f["id"] for f in body["features"]] == [near]
+    feature = body["features"][0]
+    assert feature["geometry"]["type"] == "Point"
+    assert feature["properties"]["distance_m"] == pytest.approx(80, rel=1e-3)
+    assert "risk_class" not in feature["properties"]  # the public sees public fields only
+
+
+def test_radius_api_pois_layer_and_poi_centre(client, session):
+    school = add_poi(session, *CENTRE, name="江宁测试小学")
+    kg = add_poi(session, *at(60), kind="kindergarten", name="测试幼儿园")
+    bar = add_enterprise(session, *at(90), category="酒吧")
+    body = client.get(f"/api/v1/search/radius?poi_id={school}&radius_m=100&layer=poi").get_json()
+    assert [f["id"] for f in body["features"]] == [school, kg]
+    body = client.get(f"/api/v1/search/radius?poi_id={school}&radius_m=100").get_json()
+    assert body["centre"]["name"] == "江宁测试小学"
+    assert bar in [f["id"] for f in body["features"]]
+
+
+def test_radius_api_address_centre(client, session):
+    address_id = session.execute(text("""
+        INSERT INTO address_entry (standard_text, normalized_text, road, road_no, geom)
+        VALUES ('江苏省南京市江宁区测试大道88号', '江苏省南京市江宁区测试大道88号', '测试大道', '88',
+                ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id"""),
+        {"lon": CENTRE[0], "lat": CENTRE[1]}).scalar_one()
+    shop = add_enterprise(session, *at(40), category="网吧")
+    body = client.get("/api/v1/search/radius", query_string={"address": "测试大道88号", "radius_m": 50}).get_json()
+    assert body["centre"]["address_id"] == address_id
+    assert shop in [f["id"] for f in body["features"]]
+    resp = client.get("/api/v1/search/radius", query_string={"address": "完全不存在的某某路999号", "radius_m": 50})
+    assert resp.status_code == 400 and resp.get_json()["error"] == "address_not_matched"
+
+
+@pytest.mark.parametrize("query, code", [
+    ("lat=31.93&radius_m=200", "invalid_input"),                       # lon missing
+    ("lon=abc&lat=31.93&radius_m=200", "invalid_input"),               # not a number
+    ("lon=118.8&lat=31.93&radius_m=ten", "invalid_input"),
+    ("lon=nan&lat=31.93&radius_m=200", "invalid_input"),
+    ("lon=31.93&lat=118.8&radius_m=200", "invalid_input"),             # swapped
+    ("lon=200&lat=31.93&radius_m=200", "invalid_input"),
+    ("lon=118.8&lat=31.93&radius_m=-5", "radius_out_of_range"),
+    ("lon=118.8&lat=31.93&radius_m=0", "radius_out_of_range"),
+    ("lon=118.8&lat=31.93&radius_m=50000", "radius_out_of_range"),
+    ("lon=118.8&lat=31.93&radius_m=1e308", "radius_out_of_range"),
+    ("lon=118.8&lat=31.93&radius_m=200&category=桑拿", "unknown_category"),
+    ("lon=118.8&lat=31.93&radius_m=200&category=' OR 1=1 --", "unknown_category"),
+    ("lon=118.8&lat=31.93&radius_m=200&category=网吧');DROP TABLE enterprise;--", "unknown_category"),
+    ("lon=118.8&lat=31.93&radius_m=200&risk_class=Z", "invalid_input"),
+    ("lon=118.8&lat=31.93&radius_m=200&layer=secret", "invalid_input"),
+    ("lon=118.8&lat=31.93&radius_m=200&limit=0", "invalid_input"),
+    ("lon=118.8&lat=31.93&radius_m=200&poi_id=3", "invalid_input"),    # two centres
+    ("radius_m=200", "invalid_input"),                                 # no centre
+])
+def test_bad_radius_input_is_a_clear_400(client, query, code):
+    resp = client.get("/api/v1/search/radius?" + query)
+    assert resp.status_code == 400, resp.get_json()
+    body = resp.get_json()
+    assert body["error"] == code and body["message"]
+
+
+def test_swapped_coordinates_say_so(client):
+    body = client.get("/api/v1/search/radius?lon=31.93&lat=118.8&radius_m=200").get_json()
+    assert "swapped" in body["message"]
+
+
+def test_unknown_poi_is_404(client):
+    assert client.get("/api/v1/search/radius?poi_id=999999999&radius_m=200").status_code == 404
+    assert client.get("/api/v1/pois/999999999/perimeter").status_code == 404
+
+
+def test_radius_query_uses_the_geography_index(session):
+    plan = "\n".join(r[0] for r in session.execute(text("""
+        EXPLAIN SELECT id FROM enterprise e
+        WHERE ST_DWithin(e.geom::geography, ST_SetSRID(ST_MakePoint(118.8, 31.93), 4326)::geography, 200)""")))
+    assert "ix_enterprise_geog" in plan
+
+
+def test_registration_check_refuses_an_internet_cafe_near_a_school(client, session):
+    school = add_poi(session, *CENTRE, name="江宁测试中学")
+    add_zone(session, "free_trade_zone", "TEST-FTZ", "测试自贸区",
+             [(118.79, 31.92), (118.81, 31.92), (118.81, 31.94), (118.79, 31.94), (118.79, 31.92)])
+    lon, lat = at(150)
+    body = client.get(f"/api/v1/registration-checks?lon={lon}&lat={lat}&industry=网吧").get_json()
+    assert body["decision"] == "refuse"
+    assert body["rules"][0]["places"][0]["id"] == school
+    assert body["rules"][0]["places"][0]["distance_m"] == pytest.approx(150, rel=1e-3)
+    assert body["in_free_trade_zone"] is True
+    by_code = client.get(f"/api/v1/registration-checks?lon={lon}&lat={lat}&industry=9013").get_json()
+    assert by_code["decision"] == "refuse" and by_code["category"] == "网吧"
+
+
+def test_registration_check_allows_other_trades_and_far_places(client, session):
+    add_poi(session, *CENTRE, name="江宁测试中学")
+    lon, lat = at(150)
+    body = client.get(f"/api/v1/registration-checks?lon={lon}&lat={lat}&industry=5212").get_json()
+    assert body["decision"] == "allow" and body["rules"] == []
+    assert body["nearest"]["school"][0]["distance_m"] == pytest.approx(150, rel=1e-3)
+    far = at(260)
+    body = client.get(f"/api/v1/registration-checks?lon={far[0]}&lat={far[1]}&industry=KTV").get_json()
+    assert body["decision"] == "allow" and body["rules"][0]["places"] == []
+    edge = at(200)
+    body = client.get(f"/api/v1/registration-checks?lon={edge[0]}&lat={edge[1]}&industry=KTV").get_json()
+    assert body["decision"] == "refuse"  # the boundary is inside
+
+
+@pytest.mark.parametrize("query", ["lon=118.8&lat=31.93", "lon=118.8&lat=31.93&industry=", "lon=x&lat=1&industry=网吧",
+                                   "lon=118.8&lat=31.93&industry=12345678"])
+def test_bad_registration_input_is_400(client, query):
+    assert client.get("/api/v1/registration-checks?" + query).status_code == 400
+
+
+def test_locate_gives_zones_grids_and_nearest_address(client, session):
+    add_zone(session, "free_trade_zone", "TEST-FTZ2", "测试自贸片区",
+             [(118.79, 31.92), (118.81, 31.92), (118.81, 31.94), (118.79, 31.94), (118.79, 31.92)])
+    version = session.execute(text("INSERT INTO grid_version (name, status) VALUES ('t-locate', 'inactive') "
+                                   "RETURNING id")).scalar_one()
+    session.execute(text("UPDATE grid_version SET status = 'inactive' WHERE status = 'active'"))
+    session.execute(text("UPDATE grid_version SET status = 'active' WHERE id = :v"), {"v": version})
+    for level, code, x0, x1 in [("street", "S1", 118.79, 118.81), ("grid", "G1", 118.79, 118.80),
+                                ("grid", "G2", 118.80, 118.81)]:
+        session.execute(text("""INSERT INTO grid (version_id, code, name, level, geom)
+            VALUES (:v, :code, :name, :level, ST_Multi(ST_MakeEnvelope(:x0, 31.92, :x1, 31.94, 4326)))"""),
+            {"v": version, "code": code, "name": f"测试{code}", "level": level, "x0": x0, "x1": x1})
+    session.execute(text("""INSERT INTO address_entry (standard_text, normalized_text, geom)
+        VALUES ('测试路1号', '测试路1号', ST_SetSRID(ST_MakePoint(118.8001, 31.9301), 4326))"""))
+    body = client.get(f"/api/v1/locate?lon={CENTRE[0]}&lat={CENTRE[1]}").get_json()
+    assert body["street"]["code"] == "S1"
+    assert body["grid"]["code"] == "G1"  # on the shared edge of G1 and G2: the lowest code
+    assert body["in_free_trade_zone"] is True
+    assert body["nearest_address"]["standard_text"] == "测试路1号"
+    assert body["nearest_address"]["distance_m"] == pytest.approx(
+        crs.geodesic_distance_m(*CENTRE, 118.8001, 31.9301), rel=1e-3)
+    assert client.get("/api/v1/locate?lon=118.8").status_code == 400
