@@ -105,6 +105,7 @@ def serve(host: str, port: int, workers: int) -> None:
 # Modules that expose ``commands`` (a list of click commands or groups); one line per domain.
 COMMAND_MODULES: tuple[str, ...] = (
     "app.address_cli",
+    "app.grids_cli",
     "app.economy_cli",
 )
 

@@ -13,6 +13,7 @@ from webargs.flaskparser import FlaskParser
 API_MODULES = (
     "app.api.health",
     "app.api.address",
+    "app.api.grids", "app.api.complaints", "app.api.open311",
     "app.api.economy",
     "app.api.search",
 )

@@ -10,6 +10,7 @@ from flask import Flask
 PAGE_MODULES: tuple[str, ...] = (
     "app.pages.address",
     "app.pages.economy",
+    "app.pages.grids",
 )
 
 
