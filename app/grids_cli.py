@@ -7,6 +7,7 @@ import json
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from gridding.assign import assign_version
@@ -36,7 +37,7 @@ def _print_report(report) -> None:
             click.echo(f"    outside: id {o['id']} ({o['lon']:.6f}, {o['lat']:.6f})")
 
 
-@click.group("grids")
+@click.group("grids", cls=AppGroup)
 def grids_group() -> None:
     """Supervision grids (网格): versions, validation, activation, assignment."""
 
@@ -115,7 +116,7 @@ def grids_list() -> None:
                    f"grids {v['grids']:>6}")
 
 
-@click.group("staff")
+@click.group("staff", cls=AppGroup)
 def staff_group() -> None:
     """Supervisors and inspectors, and routing rules (grid, category) → person."""
 
@@ -146,7 +147,7 @@ def staff_rules(path: str) -> None:
     click.echo(f"routing rules: {result}")
 
 
-@click.group("complaints")
+@click.group("complaints", cls=AppGroup)
 def complaints_group() -> None:
     """Complaints (投诉举报)."""
 
