@@ -9,6 +9,8 @@ from flask import Flask
 from app.config import load_config
 from app.db import Database
 from app.errors import register_error_handlers
+from app.jsonio import JSONProvider
+from app.security import init_security
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -16,8 +18,9 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; nothing touches the database until a request or command does."""
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    app.json_provider_class = JSONProvider
+    app.json = JSONProvider(app)
     app.config.update(load_config(config))
-    app.json.ensure_ascii = False
     Database(app)
     from app.api import init_api
     from app.cli import register_commands
@@ -26,5 +29,6 @@ def create_app(config: dict | None = None) -> Flask:
     init_api(app)
     init_pages(app)
     register_error_handlers(app)  # after flask-smorest's, so ours answer
+    init_security(app)
     register_commands(app)
     return app

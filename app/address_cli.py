@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 from tqdm import tqdm
 
 from address_match import AddressError
@@ -18,7 +19,7 @@ def _session():
     return current_app.extensions["marketmap.db"].session()
 
 
-@click.group("address")
+@click.group("address", cls=AppGroup)
 def address_group() -> None:
     """Address library (地址库) checks."""
 
@@ -44,6 +45,7 @@ def address_check(infile: Path, output: Path) -> None:
 
 
 @click.command("geocode")
+@with_appcontext
 @click.option("--all", "every", is_flag=True, help="Re-geocode every entity, not only those without a point.")
 def geocode(every: bool) -> None:
     """Geocode entities from their registered address through the address library."""

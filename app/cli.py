@@ -7,7 +7,7 @@ from importlib import import_module
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup
 
 from models import migrate
 
@@ -23,7 +23,7 @@ def main() -> None:
     """MarketMap: 市场监管空间监管平台."""
 
 
-@click.group("db")
+@click.group("db", cls=AppGroup)
 def db_group() -> None:
     """Schema migrations (Alembic)."""
 
@@ -51,7 +51,7 @@ def db_current() -> None:
                f"head {migrate.head_revision()}")
 
 
-@click.group("demo")
+@click.group("demo", cls=AppGroup)
 def demo_group() -> None:
     """The demo district (渝北区, Liangjiang style)."""
 
@@ -107,6 +107,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.address_cli",
     "app.grids_cli",
     "app.economy_cli",
+    "app.users_cli",
+    "app.risk_cli",
+    "app.reports.cli",
+    "app.inspections_cli",
+    "app.import_cli",
 )
 
 

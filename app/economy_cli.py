@@ -4,11 +4,12 @@ import time
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 import economy
 
 
-@click.group("economy")
+@click.group("economy", cls=AppGroup)
 def economy_group() -> None:
     """Building economy (楼宇经济)."""
 

@@ -31,7 +31,7 @@ def test_every_level_sums_to_its_parent_for_every_year(session):
                 acc[m] += getattr(row, m) or 0
         for r in raw:
             for m in MEASURES:
-                assert per_year[r.year][m] == pytest.approx(float(getattr(r, m)))
+                assert float(per_year[r.year][m]) == pytest.approx(float(getattr(r, m)))
                 assert float(getattr(district[(r.year, "")], m)) == pytest.approx(float(getattr(r, m)))
 
 
