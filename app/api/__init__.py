@@ -16,6 +16,8 @@ API_MODULES = (
     "app.api.grids", "app.api.complaints", "app.api.open311",
     "app.api.economy",
     "app.api.search",
+    "app.api.enterprises",
+    "app.api.tiles",
 )
 
 

@@ -11,6 +11,7 @@ PAGE_MODULES: tuple[str, ...] = (
     "app.pages.address",
     "app.pages.economy",
     "app.pages.grids",
+    "app.pages.map",
 )
 
 
