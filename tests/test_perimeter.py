@@ -13,6 +13,7 @@ from sqlalchemy import text
 from spatial import crs
 from spatial.perimeter import perimeter, perimeter_report
 from tests.conftest import shared_data
+from tests.test_search import registrar_auth
 
 RADIUS_M = 200.0
 SCHOOL_NAME = re.compile(r"(小学|中学|学校|幼儿园|育儿园)$")
@@ -35,6 +36,11 @@ def _load_jiangning():
         else:
             firms.append((r["name"], RESTRICTED.get(r["category"]), float(x), float(y)))
     return schools, firms
+
+
+@pytest.fixture
+def registrar_headers(session):
+    return registrar_auth(session)
 
 
 @pytest.fixture(scope="module")
@@ -123,9 +129,10 @@ def test_closed_entities_do_not_count(session):
     assert [e["status"] for e in found["entities"]] == ["存续"]
 
 
-def test_perimeter_api_and_report_api(client, session, jiangning_loaded):
+def test_perimeter_api_and_report_api(client, session, jiangning_loaded, registrar_headers):
     poi_ids, _ = jiangning_loaded
-    body = client.get("/api/v1/perimeter-report?poi_kind=school&radius_m=200&categories=网吧,KTV,酒吧").get_json()
+    body = client.get("/api/v1/perimeter-report?poi_kind=school&radius_m=200&categories=网吧,KTV,酒吧",
+                      headers=registrar_headers).get_json()
     assert body["poi_count"] >= len([p for p in poi_ids]) // 2
     row = next(p for p in body["pois"] if p["count"])
     one = client.get(f"/api/v1/pois/{row['poi']['id']}/perimeter?radius_m=200&categories=网吧,KTV,酒吧").get_json()
@@ -136,6 +143,6 @@ def test_perimeter_api_and_report_api(client, session, jiangning_loaded):
 @pytest.mark.parametrize("query", ["poi_kind=school&radius_m=-1", "poi_kind=school&radius_m=9999999",
                                    "poi_kind=casino", "poi_kind=school&categories=赌场",
                                    "poi_kind=school&radius_m=abc"])
-def test_bad_report_input_is_400(client, query):
-    resp = client.get("/api/v1/perimeter-report?" + query)
+def test_bad_report_input_is_400(client, registrar_headers, query):
+    resp = client.get("/api/v1/perimeter-report?" + query, headers=registrar_headers)
     assert resp.status_code == 400 and resp.get_json()["message"]

@@ -41,6 +41,22 @@ def add_zone(session, kind, code, name, ring) -> int:
         RETURNING id"""), {"kind": kind, "code": code, "name": name, "wkt": wkt}).scalar_one()
 
 
+@pytest.fixture
+def registrar_headers(session):
+    return registrar_auth(session)
+
+
+def registrar_auth(session) -> dict:
+    """Bearer headers of a registrar where accounts exist (app.accounts); none where every caller is public."""
+    try:
+        from app import accounts
+    except ImportError:
+        return {}
+    user = accounts.create_user(session, username=f"search-registrar-{next(_ids)}", password="Perimeter-2024-test!",
+                                role="registrar", actor="tests")
+    return {"Authorization": f"Bearer {accounts.create_token(session, user, name='tests')[1]}"}
+
+
 def at(distance_m, azimuth_deg=37.0, centre=CENTRE):
     return crs.destination(*centre, azimuth_deg=azimuth_deg, distance_m=distance_m)
 
@@ -153,38 +169,38 @@ def test_radius_query_uses_the_geography_index(session):
     assert "ix_enterprise_geog" in plan
 
 
-def test_registration_check_refuses_an_internet_cafe_near_a_school(client, session):
+def test_registration_check_refuses_an_internet_cafe_near_a_school(client, session, registrar_headers):
     school = add_poi(session, *CENTRE, name="江宁测试中学")
     add_zone(session, "free_trade_zone", "TEST-FTZ", "测试自贸区",
              [(118.79, 31.92), (118.81, 31.92), (118.81, 31.94), (118.79, 31.94), (118.79, 31.92)])
     lon, lat = at(150)
-    body = client.get(f"/api/v1/registration-checks?lon={lon}&lat={lat}&industry=网吧").get_json()
+    body = client.get(f"/api/v1/registration-checks?lon={lon}&lat={lat}&industry=网吧", headers=registrar_headers).get_json()
     assert body["decision"] == "refuse"
     assert body["rules"][0]["places"][0]["id"] == school
     assert body["rules"][0]["places"][0]["distance_m"] == pytest.approx(150, rel=1e-3)
     assert body["in_free_trade_zone"] is True
-    by_code = client.get(f"/api/v1/registration-checks?lon={lon}&lat={lat}&industry=9013").get_json()
+    by_code = client.get(f"/api/v1/registration-checks?lon={lon}&lat={lat}&industry=9013", headers=registrar_headers).get_json()
     assert by_code["decision"] == "refuse" and by_code["category"] == "网吧"
 
 
-def test_registration_check_allows_other_trades_and_far_places(client, session):
+def test_registration_check_allows_other_trades_and_far_places(client, session, registrar_headers):
     add_poi(session, *CENTRE, name="江宁测试中学")
     lon, lat = at(150)
-    body = client.get(f"/api/v1/registration-checks?lon={lon}&lat={lat}&industry=5212").get_json()
+    body = client.get(f"/api/v1/registration-checks?lon={lon}&lat={lat}&industry=5212", headers=registrar_headers).get_json()
     assert body["decision"] == "allow" and body["rules"] == []
     assert body["nearest"]["school"][0]["distance_m"] == pytest.approx(150, rel=1e-3)
     far = at(260)
-    body = client.get(f"/api/v1/registration-checks?lon={far[0]}&lat={far[1]}&industry=KTV").get_json()
+    body = client.get(f"/api/v1/registration-checks?lon={far[0]}&lat={far[1]}&industry=KTV", headers=registrar_headers).get_json()
     assert body["decision"] == "allow" and body["rules"][0]["places"] == []
     edge = at(200)
-    body = client.get(f"/api/v1/registration-checks?lon={edge[0]}&lat={edge[1]}&industry=KTV").get_json()
+    body = client.get(f"/api/v1/registration-checks?lon={edge[0]}&lat={edge[1]}&industry=KTV", headers=registrar_headers).get_json()
     assert body["decision"] == "refuse"  # the boundary is inside
 
 
 @pytest.mark.parametrize("query", ["lon=118.8&lat=31.93", "lon=118.8&lat=31.93&industry=", "lon=x&lat=1&industry=网吧",
                                    "lon=118.8&lat=31.93&industry=12345678"])
-def test_bad_registration_input_is_400(client, query):
-    assert client.get("/api/v1/registration-checks?" + query).status_code == 400
+def test_bad_registration_input_is_400(client, registrar_headers, query):
+    assert client.get("/api/v1/registration-checks?" + query, headers=registrar_headers).status_code == 400
 
 
 def test_locate_gives_zones_grids_and_nearest_address(client, session):

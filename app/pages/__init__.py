@@ -12,6 +12,7 @@ PAGE_MODULES: tuple[str, ...] = (
     "app.pages.economy",
     "app.pages.grids",
     "app.pages.map",
+    "app.pages.perimeter",
 )
 
 
