@@ -110,6 +110,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.users_cli",
     "app.risk_cli",
     "app.reports.cli",
+    "app.reports.grid",
     "app.inspections_cli",
     "app.import_cli",
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import text
@@ -67,3 +68,15 @@ def test_classify_command_reports_moves(session, runner):
     again = runner.invoke(args=["risk", "classify"])
     assert " 0 recomputed" in again.output
     assert "version" in runner.invoke(args=["risk", "rules"]).output
+
+
+def test_grid_report_is_offline_html_with_map_and_table(session, area, runner, tmp_path):
+    out = tmp_path / "grid.html"
+    result = runner.invoke(args=["report", "grid", "TT0101-01", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "瓦片&lt;测试&gt;企业0" in page and "<测试>" not in page
+    assert "L.circleMarker" in page and page.count("<tr>") == 21
+    fetched = r"""(src\s*=|<link[^>]*href\s*=|url\()\s*["']?(https?:)?//"""
+    assert not re.search(fetched, page)  # nothing is fetched: it opens offline
+    assert runner.invoke(args=["report", "grid", "NOPE", "-o", str(out)]).exit_code != 0
