@@ -18,6 +18,7 @@ API_MODULES = (
     "app.api.search",
     "app.api.enterprises",
     "app.api.tiles",
+    "app.api.imports",
 )
 
 
