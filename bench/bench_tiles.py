@@ -1,0 +1,193 @@
+"""Vector tiles and risk classification at city scale (issue 7's measured targets).
+
+At 1,000,000 enterprises on 2 cores: tile latency p50/p99 at z12, z14 and z16 over the densest
+area and over average areas, bytes per tile; full classification ≤ 60 s. Our tiles go through
+HTTP (gunicorn, 2 workers, public viewer, no gzip) and are compared with tipg (uvicorn, 2
+workers) serving the same ``enterprise`` table from the same database in the same run (goal:
+ours/tipg ≤ 1.0) and with the raw ``ST_AsMVT`` statement alone (goal ≤ 1.3). Below z15 our
+``enterprises`` layer is per-grid aggregates while tipg serves raw points (capped at its
+per-tile limit): that is the design being measured, not a like-for-like query.
+
+``python -m bench.bench_tiles --out FILE [--quick]`` (quick: 50,000 entities).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from bench.common import percentiles_ms, scratch_database, table, timed
+from models.db import make_engine
+from spatial.tiles import LAYERS, TileScope, render_tile
+from supervision.classify import classify_entities
+from supervision.risk import load_rules, rules_from_dict
+
+ZOOMS = (12, 14, 16)
+TIPG_PROPERTIES = "id,uscc,name,industry_code,industry_label,status,grid_code"
+_TILE_XY = """
+SELECT floor((ST_X(geom) + 180) / 360 * 2 ^ :z)::int AS x,
+       floor((1 - ln(tan(radians(ST_Y(geom))) + 1 / cos(radians(ST_Y(geom)))) / pi()) / 2 * 2 ^ :z)::int AS y"""
+
+
+def _densest(session: Session, z: int) -> tuple[int, int]:
+    return tuple(session.execute(text(f"{_TILE_XY}, count(*) FROM enterprise WHERE geom IS NOT NULL "
+                                      "GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 1"), {"z": z}).one()[:2])
+
+
+def _average(session: Session, z: int, n: int) -> list[tuple[int, int]]:
+    rows = session.execute(text(f"{_TILE_XY} FROM (SELECT geom FROM enterprise TABLESAMPLE SYSTEM (1) "
+                                "WHERE geom IS NOT NULL ORDER BY random() LIMIT :n) s"), {"z": z, "n": n}).all()
+    return [tuple(r) for r in rows]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(cmd: list[str], env: dict, port: int, probe: str) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(120):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", probe)
+            if conn.getresponse().status < 500:
+                return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"server did not start: {' '.join(cmd)}: {proc.stderr.read().decode()[-2000:]}")
+
+
+def _fetch(port: int, paths: list[str], repeats: int) -> tuple[list[float], list[int]]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    times, sizes = [], []
+    for _ in range(repeats):
+        for path in paths:
+            started = time.perf_counter()
+            conn.request("GET", path, headers={"Accept-Encoding": "identity"})
+            response = conn.getresponse()
+            body = response.read()
+            times.append(time.perf_counter() - started)
+            if response.status not in (200, 204):
+                raise RuntimeError(f"{path}: HTTP {response.status} {body[:200]!r}")
+            sizes.append(len(body))
+    return times, sizes
+
+
+def _raw_sql(engine, tiles: list[tuple[int, int, int]], repeats: int) -> list[float]:
+    """The tile statement alone (render_tile minus HTTP, Flask and the ETag look-up)."""
+    times = []
+    with Session(engine) as session:
+        render_tile(session, layer="enterprises", z=tiles[0][0], x=tiles[0][1], y=tiles[0][2])  # warm counts cache
+        for _ in range(repeats):
+            for z, x, y in tiles:
+                elapsed, _ = timed(render_tile, session, layer="enterprises", z=z, x=x, y=y, scope=TileScope())
+                times.append(elapsed)
+    return times
+
+
+def _classification(engine) -> list[list]:
+    rules = load_rules()
+    bumped = rules_from_dict({"version": rules.version + "-b", "title": rules.title, "rule": _raw_rules()})
+    rows = []
+    for label, use in (("first run (no stored classes)", rules), ("rules version changed: all rewritten", bumped),
+                       ("back to the original rules", rules), ("nothing changed", rules)):
+        with Session(engine) as session:
+            elapsed, report = timed(classify_entities, session, rules=use)
+            session.commit()
+        rows.append([label, f"{elapsed:.1f}", f"{report.examined:,}", f"{report.written:,}", f"{report.moved:,}"])
+    return rows
+
+
+def _raw_rules() -> list[dict]:
+    import tomllib
+
+    from supervision.risk import DEFAULT_RULES_PATH
+
+    return tomllib.loads(DEFAULT_RULES_PATH.read_text(encoding="utf-8"))["rule"]
+
+
+def run(engine_url: str, out_path: str | Path, quick: bool) -> str:
+    """Measure on the database at ``engine_url`` (demo data loaded); writes and returns Markdown."""
+    engine = make_engine(engine_url)
+    with engine.connect() as conn:
+        n_entities = conn.execute(text("SELECT count(*) FROM enterprise")).scalar()
+    class_rows = _classification(engine)
+    with Session(engine) as session:
+        areas = {}
+        for z in ZOOMS:
+            areas[(z, "densest")] = [(z, *_densest(session, z))]
+            areas[(z, "average")] = [(z, x, y) for x, y in _average(session, z, 10 if quick else 30)]
+    ours_port, tipg_port = _free_port(), _free_port()
+    plain_url = engine_url.replace("postgresql+psycopg://", "postgresql://")
+    servers = [
+        _start([str(Path(sys.executable).parent / "marketmap"), "serve", "--port", str(ours_port), "--workers", "2"],
+               {"MARKETMAP_DATABASE_URL": engine_url}, ours_port, "/healthz"),
+        _start([sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", str(tipg_port), "--workers", "2",
+                "--log-level", "warning"],
+               {"DATABASE_URL": plain_url, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["enterprise"]',
+                "TIPG_MAX_FEATURES_PER_TILE": str(LAYERS["enterprises"].max_features)},
+               tipg_port, "/collections"),
+    ]
+    repeats = 3 if quick else 5
+    rows = []
+    try:
+        for (z, area), tiles in areas.items():
+            ours_paths = [f"/tiles/enterprises/{z}/{x}/{y}.pbf" for z, x, y in tiles]
+            tipg_paths = [f"/collections/public.enterprise/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={TIPG_PROPERTIES}"
+                          for z, x, y in tiles]
+            _fetch(ours_port, ours_paths, 1), _fetch(tipg_port, tipg_paths, 1)  # warm caches and plans
+            ours, sizes = _fetch(ours_port, ours_paths, repeats)
+            tipg, tipg_sizes = _fetch(tipg_port, tipg_paths, repeats)
+            raw = _raw_sql(engine, tiles, repeats)
+            o, t, r = percentiles_ms(ours), percentiles_ms(tipg), percentiles_ms(raw)
+            rows.append([z, area, len(tiles), f"{o['p50']:.1f}", f"{o['p99']:.1f}", f"{sum(sizes) / len(sizes) / 1024:.1f}",
+                         f"{t['p50']:.1f}", f"{t['p99']:.1f}", f"{sum(tipg_sizes) / len(tipg_sizes) / 1024:.1f}",
+                         f"{r['p50']:.1f}", f"{o['p50'] / t['p50']:.2f}", f"{o['p50'] / r['p50']:.2f}"])
+    finally:
+        for proc in servers:
+            proc.terminate()
+            proc.wait(timeout=30)
+    body = "\n\n".join([
+        "## Vector tiles and risk classification (bench_tiles)",
+        f"{n_entities:,} enterprises{' (quick run)' if quick else ''}; `enterprises` layer; ours = `/tiles` through "
+        "gunicorn (2 workers, public viewer, identity encoding); tipg through uvicorn (2 workers) with the same "
+        "properties; raw = the tile statement alone in one session. Latency in ms, sizes in KiB (uncompressed).",
+        table(["z", "area", "tiles", "ours p50", "ours p99", "ours KiB", "tipg p50", "tipg p99", "tipg KiB", "raw p50",
+               "ours/tipg", "ours/raw"], rows),
+        "Classification (`classify_entities`, set-based SQL), seconds:",
+        table(["run", "s", "recomputed", "written", "moved"], class_rows),
+    ])
+    Path(out_path).write_text(body + "\n", encoding="utf-8")
+    return body
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--database-url", help="use this database (demo loaded) instead of building a scratch one")
+    args = parser.parse_args(argv)
+    if args.database_url:
+        print(run(args.database_url, args.out, args.quick))
+        return
+    from app.demo import build_demo
+
+    with scratch_database("marketmap_bench_tiles") as url:
+        build_demo(make_engine(url), enterprises=50_000 if args.quick else 1_000_000, progress=False)
+        print(run(url, args.out, args.quick))
+
+
+if __name__ == "__main__":
+    main()
