@@ -19,6 +19,7 @@ API_MODULES = (
     "app.api.enterprises",
     "app.api.tiles",
     "app.api.imports",
+    "app.api.inspections",
 )
 
 

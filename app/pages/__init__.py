@@ -13,6 +13,7 @@ PAGE_MODULES: tuple[str, ...] = (
     "app.pages.grids",
     "app.pages.map",
     "app.pages.perimeter",
+    "app.pages.inspections",
 )
 
 
