@@ -40,6 +40,42 @@ def scratch_database(prefix: str = "marketmap_bench", keep: bool = False) -> Ite
         admin.dispose()
 
 
+SHARED_ENV = "MARKETMAP_BENCH_DATABASE_URL"
+
+
+@contextmanager
+def bench_database(enterprises: int = 1_000_000, seed: int = 7) -> Iterator[str]:
+    """A database holding the demo district at this size.
+
+    ``make bench`` builds the 1M district once (timed in the demo section) and hands its URL to every
+    section in MARKETMAP_BENCH_DATABASE_URL; a section run alone builds its own scratch copy.
+    """
+    shared = os.environ.get(SHARED_ENV)
+    if shared and _enterprise_count(shared) == enterprises:
+        yield shared
+        return
+    from app.cli import after_demo_build
+    from app.demo import build_demo
+
+    with scratch_database() as url:
+        engine = make_engine(url)
+        build_demo(engine, enterprises=enterprises, seed=seed, progress=False)
+        after_demo_build(engine)
+        engine.dispose()
+        yield url
+
+
+def _enterprise_count(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM enterprise")).scalar()
+    except Exception:  # a missing or empty database simply isn't the shared one
+        return -1
+    finally:
+        engine.dispose()
+
+
 def timed(fn: Callable, *args, **kwargs) -> tuple[float, object]:
     started = time.perf_counter()
     result = fn(*args, **kwargs)

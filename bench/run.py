@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import SHARED_ENV, scratch_database
+
 HERE = Path(__file__).resolve().parent
 SECTIONS = ("bench_demo", "bench_address", "bench_search", "bench_grids", "bench_tiles", "bench_schemathesis")
 
@@ -47,9 +49,12 @@ def main(argv: list[str] | None = None) -> None:
               f"{'quick run' if args.quick else 'full run'}. Machines here are noisy (1.3–2× between repeats): "
               "read these as orders of magnitude.\n")
     parts = [header]
-    for name in args.only or SECTIONS:
-        print(f"[bench] {name} …", file=sys.stderr, flush=True)
-        parts.append(_run_section(name, args.quick))
+    with scratch_database("marketmap_bench_shared") as shared_url:
+        # bench_demo loads the large district into this database; later sections reuse it.
+        os.environ[SHARED_ENV] = shared_url
+        for name in args.only or SECTIONS:
+            print(f"[bench] {name} …", file=sys.stderr, flush=True)
+            parts.append(_run_section(name, args.quick))
     Path(args.out).write_text("\n".join(parts), encoding="utf-8")
     print(f"[bench] wrote {args.out}", file=sys.stderr)
 
