@@ -1,0 +1,206 @@
+"""Spatial search (issue 5): radius search through HTTP (gunicorn) against the same SQL, the
+district-wide school-perimeter report, and place search — on the demo district at 10^6 entities.
+
+``python -m bench.bench_search --out FILE [--quick] [--url URL]`` prints and writes one Markdown section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from bench.common import percentiles_ms, scratch_database, table, timed
+from models.db import make_engine
+from spatial.perimeter import perimeter_report
+from spatial.search import _ENTERPRISES_SQL
+
+SCHOOLS = 500
+RADIUS_M = 200
+
+
+def run(engine_url: str | None, out_path: str, quick: bool) -> str:
+    n_enterprises, n_queries = (100_000, 400) if quick else (1_000_000, 3000)
+    if engine_url is None:
+        with scratch_database("marketmap_bench_search") as url:
+            return run(url, out_path, quick)
+    engine = make_engine(engine_url)
+    build_s = _ensure_data(engine, n_enterprises)
+    centres = _dense_centres(engine, n_queries)
+    port = _free_port()
+    server = _start_server(engine_url, port)
+    try:
+        http_radius = _http_radius(port, centres)
+        sql_radius = _sql_radius(engine, centres)
+        report = _report_timing(engine)
+        places_http = _http_places(port, _place_queries(engine, 600 if quick else 2000))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    engine.dispose()
+    md = _markdown(n_enterprises, build_s, http_radius, sql_radius, report, places_http)
+    with open(out_path, "w", encoding="utf-8") as fh:
+        fh.write(md)
+    print(md)
+    return md
+
+
+def _ensure_data(engine, n_enterprises: int) -> float | None:
+    """Build the demo district unless the database already holds enterprises; top schools up to 500."""
+    with engine.connect() as conn:
+        have = conn.execute(text("SELECT count(*) FROM enterprise")).scalar_one()
+    build_s = None
+    if have == 0:
+        from app.demo import build_demo
+
+        build_s, _ = timed(build_demo, engine, enterprises=n_enterprises, seed=7, progress=False)
+    with engine.begin() as conn:
+        schools = conn.execute(text("SELECT count(*) FROM poi WHERE kind = 'school'")).scalar_one()
+        if schools < SCHOOLS:  # extra schools on random entity sites, so the report has 500 to answer
+            conn.execute(text("""INSERT INTO poi (kind, name, source, geom)
+                SELECT 'school', '基准测试学校' || row_number() OVER (), 'bench', geom
+                FROM enterprise WHERE geom IS NOT NULL ORDER BY random() LIMIT :n"""), {"n": SCHOOLS - schools})
+        conn.execute(text("ANALYZE enterprise; ANALYZE poi"))
+    return build_s
+
+
+def _dense_centres(engine, n: int) -> list[tuple[float, float]]:
+    """Centres on random entity sites: searches land where entities are (the dense case)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("""SELECT ST_X(geom), ST_Y(geom) FROM enterprise TABLESAMPLE SYSTEM (5)
+                                    WHERE geom IS NOT NULL LIMIT :n"""), {"n": n}).all()
+    return [(float(x), float(y)) for x, y in rows]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_server(engine_url: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, "MARKETMAP_DATABASE_URL": engine_url, "MARKETMAP_ENV": "production"}
+    marketmap = str(Path(sys.executable).with_name("marketmap"))
+    proc = subprocess.Popen([marketmap, "serve", "--port", str(port), "--workers", "2"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+def _http_get_times(port: int, paths: list[str], warmup: int = 50) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    times, statuses, rows = [], {}, 0
+    for i, path in enumerate(paths):
+        started = time.perf_counter()
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+        if i >= warmup:
+            times.append(time.perf_counter() - started)
+            statuses[resp.status] = statuses.get(resp.status, 0) + 1
+            if resp.status == 200:
+                rows += json.loads(body).get("count", 0)
+    return {**percentiles_ms(times), "statuses": statuses, "rows": rows}
+
+
+def _http_radius(port: int, centres) -> dict:
+    paths = [f"/api/v1/search/radius?lon={x:.7f}&lat={y:.7f}&radius_m={RADIUS_M}" for x, y in centres]
+    return _http_get_times(port, paths)
+
+
+def _sql_radius(engine, centres, warmup: int = 50) -> dict:
+    """The radius query alone, rows fetched, on one connection (what the view's domain call runs)."""
+    stmt = text(_ENTERPRISES_SQL)
+    times, rows = [], 0
+    with engine.connect() as conn:
+        for i, (x, y) in enumerate(centres):
+            params = {"lon": x, "lat": y, "reach_m": RADIUS_M + 0.001, "limit": 500, "categories": None,
+                      "risk_classes": None, "statuses": None}
+            started = time.perf_counter()
+            got = conn.execute(stmt, params).all()
+            if i >= warmup:
+                times.append(time.perf_counter() - started)
+                rows += len(got)
+    return {**percentiles_ms(times), "rows": rows}
+
+
+def _report_timing(engine, repeats: int = 3) -> dict:
+    runs = []
+    with Session(engine) as session:
+        for _ in range(repeats):
+            seconds, report = timed(perimeter_report, session, poi_kind="school", radius_m=RADIUS_M)
+            runs.append(seconds)
+    return {"seconds": sorted(runs)[len(runs) // 2], "schools": len(report),
+            "entities": sum(len(r["entities"]) for r in report)}
+
+
+def _place_queries(engine, n: int) -> list[str]:
+    """Real names from each layer, whole or cut to a 3–5 character fragment, as users type them."""
+    with engine.connect() as conn:
+        names = [r[0] for r in conn.execute(text("""
+            (SELECT short_name FROM enterprise TABLESAMPLE SYSTEM (1) WHERE short_name IS NOT NULL LIMIT :k)
+            UNION ALL (SELECT name FROM road ORDER BY random() LIMIT :k)
+            UNION ALL (SELECT name FROM building WHERE name IS NOT NULL ORDER BY random() LIMIT :k)
+            UNION ALL (SELECT name FROM poi ORDER BY random() LIMIT :k)"""), {"k": n // 4 + 1})]
+    rng = np.random.default_rng(5)
+    queries = []
+    for name in names:
+        if len(name) > 5 and rng.random() < 0.5:
+            start = int(rng.integers(0, len(name) - 3))
+            name = name[start:start + int(rng.integers(3, 6))]
+        queries.append(name)
+    rng.shuffle(queries)
+    return queries[:n]
+
+
+def _http_places(port: int, queries: list[str]) -> dict:
+    paths = ["/api/v1/places?" + urllib.parse.urlencode({"q": q}) for q in queries]
+    return _http_get_times(port, paths)
+
+
+def _markdown(n, build_s, http_radius, sql_radius, report, places) -> str:
+    ratio = http_radius["p50"] / sql_radius["p50"] if sql_radius["p50"] else float("nan")
+    fmt = lambda r: f"{r['p50']:.2f} / {r['p90']:.2f} / {r['p99']:.2f} ms"  # noqa: E731
+    rows = [
+        [f"radius {RADIUS_M} m via HTTP (gunicorn, 2 workers), p50 / p90 / p99", fmt(http_radius),
+         f"{http_radius['n']:,} requests, {http_radius['rows'] / max(http_radius['n'], 1):.0f} rows each, "
+         f"statuses {http_radius['statuses']}"],
+        ["same query as raw SQL, rows fetched, p50 / p90 / p99", fmt(sql_radius),
+         f"{sql_radius['rows'] / max(sql_radius['n'], 1):.0f} rows each"],
+        ["HTTP / SQL ratio at p50", f"{ratio:.2f}", "goal ≤ 1.5"],
+        [f"perimeter report, every school ({report['schools']}), one query", f"{report['seconds']:.2f} s",
+         f"{report['entities']:,} restricted entities inside; goal ≤ 2 s"],
+        ["place search via HTTP, p50 / p90 / p99", fmt(places),
+         f"{places['n']:,} requests, statuses {places['statuses']}; goal p99 ≤ 20 ms"],
+    ]
+    built = f", demo built in {build_s:.0f} s" if build_s else ""
+    return (f"## Spatial search: radius, perimeter report, place search\n\n{n:,} enterprises (demo district"
+            f"{built}); centres on random entity sites (dense), one client with keep-alive, first 50 requests "
+            "discarded. Goals at 10^6: radius p50 ≤ 5 ms, p99 ≤ 25 ms, HTTP/SQL ≤ 1.5.\n\n"
+            + table(["measure", "result", "notes"], rows) + "\n")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--url", default=None, help="an existing migrated database (default: a scratch one)")
+    args = parser.parse_args()
+    run(args.url, args.out, args.quick)
