@@ -20,7 +20,8 @@ from pathlib import Path
 from bench.common import SHARED_ENV, scratch_database
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("bench_demo", "bench_address", "bench_search", "bench_grids", "bench_tiles", "bench_schemathesis")
+SECTIONS = ("bench_demo", "bench_address", "bench_search", "bench_grids", "bench_tiles", "bench_economy",
+            "bench_import", "bench_draws", "bench_schemathesis")
 
 
 def _run_section(name: str, quick: bool) -> str:
