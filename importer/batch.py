@@ -71,6 +71,7 @@ def run_import(session: Session, *, kind: str, path: Path, filename: str | None 
     """Import ``path`` as ``kind``; ``commit=False`` is a dry run. Raises ImportRejected for a file that
     cannot be read at all; every row of a readable file ends inserted, updated, unchanged or rejected."""
     spec = _kind(kind)
+    session.execute(text("SET LOCAL statement_timeout = 0"))  # a batch is long by nature; it is one transaction
     steps: list[dict] = []
     overrides = load_mapping_file(mapping_path, spec) if mapping_path else {}
     with _step(steps, step, "读取 read", None) as s:
