@@ -33,6 +33,7 @@ _GRIDS = """
     SELECT code, geom, ST_Buffer(geom::geography, -{near})::geometry AS inner_geom
     FROM grid WHERE version_id = :v AND level = :level;
     CREATE INDEX ON _ga_grids USING gist (geom);
+    CREATE INDEX ON _ga_grids USING gist ((geom::geography));
     ANALYZE _ga_grids;
 """
 # Grids of the new version whose code is new or whose geometry differs from the previous version.

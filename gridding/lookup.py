@@ -10,17 +10,14 @@ from sqlalchemy.orm import Session
 from gridding.assign import NEAR_M
 from gridding.errors import GridError, GridNotFound
 
+# The finest level covering the point, lowest code on shared edges: one index probe, ≤ 3 rows.
 _AT = text(f"""
     SELECT g.code, g.name, g.level, g.parent_code,
            ST_DWithin(ST_Boundary(g.geom)::geography, p.pt::geography, {NEAR_M}) AS near_boundary
     FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt) p
     JOIN grid g ON ST_Covers(g.geom, p.pt)
     JOIN grid_version v ON v.id = g.version_id AND v.status = 'active'
-    WHERE g.level = :level ORDER BY g.code LIMIT 1
-""")
-_BASE_LEVEL = text("""
-    SELECT g.level FROM grid g JOIN grid_version v ON v.id = g.version_id AND v.status = 'active'
-    GROUP BY g.level ORDER BY array_position(ARRAY['grid', 'community', 'street'], g.level::text) LIMIT 1
+    ORDER BY array_position(ARRAY['grid', 'community', 'street'], g.level::text), g.code LIMIT 1
 """)
 _LIST = text("""
     SELECT g.code, g.name, g.level, g.parent_code, g.area_m2::float AS area_m2, v.name AS version
@@ -70,10 +67,7 @@ def grid_at(session: Session, *, lon: float, lat: float) -> dict | None:
     edges), with ``near_boundary`` (within 20 m of its edge); None outside every grid."""
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise GridError(f"经纬度超出范围 / lon/lat out of range: {lon}, {lat}")
-    level = session.execute(_BASE_LEVEL).scalar()
-    if level is None:
-        return None
-    row = session.execute(_AT, {"lon": lon, "lat": lat, "level": level}).first()
+    row = session.execute(_AT, {"lon": lon, "lat": lat}).first()
     return dict(row._mapping) if row else None
 
 

@@ -12,7 +12,7 @@ from gridding.errors import ComplaintError
 from gridding.staff import import_rules, import_staff
 from gridding.workdays import add_working_days
 from tests.fixtures import grid_support
-from tests.fixtures.grid_support import load_version
+from tests.fixtures.grid_support import as_viewer, load_version
 
 session = grid_support.session  # rolled back, independent of the demo district
 IN_D = {"lon": 100.015, "lat": 30.0075}  # inside S01C02G02
@@ -78,7 +78,7 @@ def test_status_flow(staffed):
         change_status(staffed, c["id"], status="in_progress")
 
 
-def test_api_intake_privacy_and_bad_input(client, staffed, monkeypatch):
+def test_api_intake_privacy_and_bad_input(app, client, staffed):
     from app.auth import Viewer
 
     r = client.post("/api/v1/complaints", json={"hotline": "12315", "text": "过期食品", "category": "food_safety",
@@ -87,12 +87,10 @@ def test_api_intake_privacy_and_bad_input(client, staffed, monkeypatch):
     body = r.get_json()
     assert body["grid_code"] == "S01C02G02" and "complainant_phone" not in body and "text" not in body
     assert client.get(f"/api/v1/complaints/{body['id']}").status_code == 401
-    monkeypatch.setattr("app.api.complaints.current_viewer",
-                        lambda: Viewer(role="supervisor", username="T009", grid_codes=frozenset({"S01C01G01"})))
-    assert client.get(f"/api/v1/complaints/{body['id']}").status_code == 403
-    monkeypatch.setattr("app.api.complaints.current_viewer",
-                        lambda: Viewer(role="supervisor", username="T001", grid_codes=frozenset({"S01C02G02"})))
-    detail = client.get(f"/api/v1/complaints/{body['id']}").get_json()
+    with as_viewer(app, Viewer(role="supervisor", username="T009", grid_codes=frozenset({"S01C01G01"}))):
+        assert client.get(f"/api/v1/complaints/{body['id']}").status_code == 403
+    with as_viewer(app, Viewer(role="supervisor", username="T001", grid_codes=frozenset({"S01C02G02"}))):
+        detail = client.get(f"/api/v1/complaints/{body['id']}").get_json()
     assert detail["complainant_phone"] == "13900000000" and len(detail["events"]) == 2
     for bad in ({"hotline": "110", "text": "x", **IN_D}, {"hotline": "12315", "text": "x"},
                 {"hotline": "12315", "text": "x", "lon": 100.0}, {"hotline": "12315", "text": "x", "category": "?",

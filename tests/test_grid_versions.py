@@ -11,7 +11,7 @@ from gridding.gridfile import read_grid_file
 from gridding.validate import validate_version
 from gridding.versions import activate, get_version, import_version
 from tests.fixtures import grid_support
-from tests.fixtures.grid_support import FIXTURES, load_version
+from tests.fixtures.grid_support import FIXTURES, as_viewer, load_version
 
 session = grid_support.session  # rolled back, independent of the demo district
 
@@ -71,13 +71,17 @@ def test_duplicate_version_name_is_refused(session):
         import_version(session, read_grid_file(FIXTURES / "grid_shared_edge.geojson"), name="t-dup")
 
 
-def test_api_upload_and_errors(client, monkeypatch):
+def test_api_upload_and_errors(app, client):
     from app.auth import Viewer
 
     data = (FIXTURES / "grid_shared_edge.geojson").read_bytes()
     r = client.post("/api/v1/grid-versions", data={"name": "t-api", "file": (io.BytesIO(data), "g.geojson")})
     assert r.status_code == 401
-    monkeypatch.setattr("app.api.grids.current_viewer", lambda: Viewer(role="admin", username="t"))
+    with as_viewer(app, Viewer(role="admin", username="t")):
+        _admin_requests(client, data)
+
+
+def _admin_requests(client, data):
     bad = (FIXTURES / "grid_malformed.geojson").read_bytes()
     r = client.post("/api/v1/grid-versions", data={"name": "t-bad", "file": (io.BytesIO(bad), "g.geojson")})
     assert r.status_code == 400 and r.get_json()["error"] == "grid_error"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from app.auth import Viewer
 from tests.fixtures import grid_support
-from tests.fixtures.grid_support import load_version
+from tests.fixtures.grid_support import as_viewer, load_version
 
 session = grid_support.session  # rolled back, independent of the demo district
 
 
-def test_round_trip(client, session, monkeypatch):
+def test_round_trip(app, client, session):
     load_version(session, "grid_shared_edge", "t-v1", active=True)
     services = client.get("/open311/v2/services.json").get_json()
     assert {"food_safety", "price"} <= {s["service_code"] for s in services}
@@ -21,9 +21,8 @@ def test_round_trip(client, session, monkeypatch):
     public = client.get(f"/open311/v2/requests/{request_id}.json").get_json()[0]
     assert public["status"] == "open" and public["service_code"] == "price" and "description" not in public
     assert public["expected_datetime"]
-    monkeypatch.setattr("app.api.open311.current_viewer",
-                        lambda: Viewer(role="supervisor", grid_codes=frozenset({"S01C02G02"})))
-    listed = client.get(f"/open311/v2/requests.json?service_request_id={request_id}").get_json()
+    with as_viewer(app, Viewer(role="supervisor", grid_codes=frozenset({"S01C02G02"}))):
+        listed = client.get(f"/open311/v2/requests.json?service_request_id={request_id}").get_json()
     assert listed[0]["description"] == "乱收费" and listed[0]["long"] == 100.015
 
 
