@@ -136,7 +136,7 @@ def run(engine_url: str, out_path: str | Path, quick: bool) -> str:
                {"MARKETMAP_DATABASE_URL": engine_url}, ours_port, "/healthz"),
         _start([sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", str(tipg_port), "--workers", "2",
                 "--log-level", "warning"],
-               {"DATABASE_URL": plain_url, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["enterprise"]',
+               {"DATABASE_URL": plain_url, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.enterprise"]',
                 "TIPG_MAX_FEATURES_PER_TILE": str(LAYERS["enterprises"].max_features)},
                tipg_port, "/collections"),
     ]
