@@ -7,7 +7,7 @@ import re
 
 import pytest
 from sqlalchemy import text
-from test_tiles import build_area, demo_district, staff_client  # noqa: F401  (fixtures)
+from test_tiles import build_area, staff_client  # noqa: F401  (fixture)
 
 from spatial.tiles import GRID_COUNTS
 

@@ -9,7 +9,6 @@ import random
 import tomllib
 
 from sqlalchemy import text
-from test_tiles import demo_district  # noqa: F401  (fixture: the demo only when its generator exists)
 
 from supervision.classify import classify_entities
 from supervision.risk import DEFAULT_RULES_PATH, EntityFacts, Record, classify, load_rules, rules_from_dict

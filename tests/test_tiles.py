@@ -33,16 +33,6 @@ W, S, E, N = tile_bounds(*Z15)
 CX, CY = (W + E) / 2, (S + N) / 2
 
 
-@pytest.fixture(scope="session")
-def demo_district(engine):
-    """The demo district if its generator has landed; these tests bring their own small area."""
-    try:
-        from app.demo import build_demo
-    except ImportError:
-        return None
-    return build_demo(engine, enterprises=3000, seed=7, progress=False)
-
-
 def box(x0, y0, x1, y1) -> str:
     return f"SRID=4326;MULTIPOLYGON((({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0})))"
 
