@@ -6,6 +6,7 @@ from models.entities import CreditRecord, Enterprise, ImportBatch, ImportReject
 from models.grids import Grid, GridVersion, Staff
 from models.places import AddressEntry, Building, BuildingEconomy, Poi, Road, Zone
 from models.routing import ComplaintEvent, GridAssignmentRun, RoutingRule  # noqa: F401
+from models.users import ApiToken, AppUser  # noqa: F401
 from models.work import AuditLog, Complaint, DataVersion, InspectionDraw, InspectionPlan, InspectionResult
 
 __all__ = [
