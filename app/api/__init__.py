@@ -12,6 +12,7 @@ from webargs.flaskparser import FlaskParser
 # Modules of app.api that expose a flask-smorest ``blp``; one line per surface.
 API_MODULES = (
     "app.api.health",
+    "app.api.auth",
     "app.api.address",
     "app.api.grids", "app.api.complaints", "app.api.open311",
     "app.api.economy",
