@@ -37,9 +37,8 @@ def test_entries_chain_and_verify_clean(session):
                                        "TRUNCATE audit_log"])
 def test_database_refuses_to_change_the_trail(session, statement):
     _entries(session, 1)
-    with pytest.raises(DBAPIError, match="append-only"):
-        with session.begin_nested():
-            session.execute(text(statement))
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(text(statement))
 
 
 def test_edited_row_is_named(session):
