@@ -28,8 +28,14 @@ setup: $(STAMP)
 
 $(STAMP): setup.cfg pyproject.toml
 	scripts/ensure_python.sh $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[test,bench]' --config-settings editable_mode=compat
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[test]' --config-settings editable_mode=compat
 	touch $(STAMP)
+
+# tipg and pygeoapi are only compared against in benchmarks; pygeoapi also installs a top-level
+# `tests` package, so it stays out of the test environment.
+$(VENV)/.bench-installed: $(STAMP)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[test,bench]' --config-settings editable_mode=compat
+	touch $@
 
 db:
 	scripts/ensure_postgis.sh
@@ -37,11 +43,11 @@ db:
 chromium:
 	scripts/ensure_chromium.sh
 
-bench: setup
+bench: $(VENV)/.bench-installed
 	export MARKETMAP_DATABASE_URL="$$(scripts/ensure_postgis.sh)"
 	$(PY) -m bench.run
 
-bench-quick: setup
+bench-quick: $(VENV)/.bench-installed
 	export MARKETMAP_DATABASE_URL="$$(scripts/ensure_postgis.sh)"
 	$(PY) -m bench.run --quick
 

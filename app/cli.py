@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from importlib import import_module
 
 import click
@@ -98,6 +99,9 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve with gunicorn (production WSGI server)."""
     from app.wsgi_server import run_gunicorn
 
+    # Workers fork from this process: one signing key for all of them, or a login made in one
+    # worker would be unreadable in the next (set MARKETMAP_SECRET_KEY to keep logins across restarts).
+    os.environ.setdefault("MARKETMAP_SECRET_KEY", secrets.token_hex(32))
     click.echo(f"MarketMap serving on http://{host}:{port}/")
     run_gunicorn(host=host, port=port, workers=workers)
 

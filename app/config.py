@@ -63,6 +63,7 @@ def load_config(overrides: dict | None = None) -> dict:
     values.update(overrides or {})
     if not values["DATABASE_URL"].startswith(("postgresql", "postgres://")):
         raise ConfigError("MARKETMAP_DATABASE_URL must be a PostgreSQL URL (postgresql://user:pw@host:port/db)")
+    values["SECRET_KEY"] = values["SECRET_KEY"] or os.environ.get("MARKETMAP_SECRET_KEY") or ""
     if not values["SECRET_KEY"]:
-        values["SECRET_KEY"] = os.urandom(32).hex()
+        values["SECRET_KEY"] = os.urandom(32).hex()  # one process only; `marketmap serve` shares one key
     return values

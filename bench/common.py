@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import http.client
 import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import make_url, text
 
@@ -74,6 +79,55 @@ def _enterprise_count(url: str) -> int:
         return -1
     finally:
         engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def served(url: str, *, workers: int = 2) -> Iterator[int]:
+    """``marketmap serve`` (gunicorn, production settings) on a free loopback port; yields the port."""
+    port = free_port()
+    env = {**os.environ, "MARKETMAP_DATABASE_URL": url, "MARKETMAP_ENV": "production"}
+    marketmap = str(Path(sys.executable).with_name("marketmap"))
+    proc = subprocess.Popen([marketmap, "serve", "--port", str(port), "--workers", str(workers)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(port)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _wait_for(port: int) -> None:
+    for _ in range(150):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the server on port {port} did not start")
+
+
+def http_times(port: int, paths: list[str], *, headers: dict | None = None, warmup: int = 20) -> dict:
+    """GET each path once on one keep-alive connection; latency percentiles (ms) and status counts."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    times, statuses = [], {}
+    for i, path in enumerate(paths):
+        started = time.perf_counter()
+        conn.request("GET", path, headers=headers or {})
+        resp = conn.getresponse()
+        resp.read()
+        if i >= warmup:
+            times.append(time.perf_counter() - started)
+            statuses[resp.status] = statuses.get(resp.status, 0) + 1
+    return {**percentiles_ms(times), "statuses": statuses}
 
 
 def timed(fn: Callable, *args, **kwargs) -> tuple[float, object]:

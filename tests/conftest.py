@@ -9,14 +9,17 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import g
 from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from app import create_app
+from app import accounts, create_app
+from app.auth import Viewer
 from models import migrate
 from models.db import make_engine, normalize_url
 
@@ -130,6 +133,43 @@ def runner(app, session):
     db.sessionmaker, db.owns_sessions = (lambda: session), False
     yield app.test_cli_runner()
     db.sessionmaker, db.owns_sessions = saved
+
+
+@pytest.fixture
+def act_as(app):
+    """``with act_as("official"):`` — test-client requests inside run as that viewer (no login needed)."""
+
+    @contextmanager
+    def _act_as(role: str, grid_codes=()):
+        with app.app_context():
+            g.viewer = Viewer(role=role, username=f"test-{role}", grid_codes=frozenset(grid_codes))
+            yield
+
+    return _act_as
+
+
+SIGN_IN_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def sign_in(engine, demo_district):
+    """``sign_in(page, live_server, role, next_path)``: log a browser in through /login as a committed user."""
+    usernames: dict[str, str] = {}
+
+    def _sign_in(page, live_server: str, role: str, next_path: str) -> None:
+        if role not in usernames:
+            usernames[role] = f"browser-{role}-{uuid.uuid4().hex[:6]}"
+            with Session(engine) as session:
+                accounts.create_user(session, username=usernames[role], password=SIGN_IN_PASSWORD, role=role,
+                                     actor="tests")
+                session.commit()
+        page.goto(f"{live_server}/login?next={next_path}")
+        page.fill("input[name=username]", usernames[role])
+        page.fill("input[name=password]", SIGN_IN_PASSWORD)
+        page.locator("form button[type=submit], form input[type=submit]").first.click()
+        page.wait_for_url(f"{live_server}{next_path}")
+
+    return _sign_in
 
 
 @pytest.fixture(scope="session")

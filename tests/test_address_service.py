@@ -3,11 +3,19 @@
 import csv
 import io
 
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import text
 
 from address_match.db import load_library
 from address_match.geocode import geocode_enterprises
+
+
+@pytest.fixture(autouse=True)
+def _as_registrar(act_as):
+    """Address checks are registrars' work (the public gets 401, tested in test_roles_matrix)."""
+    with act_as("registrar"):
+        yield
 
 
 def _busy_address(session):
@@ -123,3 +131,15 @@ def test_geocode_recovers_the_true_address_of_entities(session):
                               {"ids": list(truth)}).scalar()
     assert located == counts["geocoded"] - counts.get("level_none", 0)
     assert geocode_enterprises(session, library=load_library(session))["geocoded"] == counts.get("level_none", 0)
+
+
+def test_restricted_trade_near_a_school_is_warned(client, session):
+    near = session.execute(text("""
+        SELECT a.standard_text FROM address_entry a JOIN poi p ON p.kind = 'school'
+             AND ST_DWithin(a.geom::geography, p.geom::geography, 150)
+        WHERE a.room_no IS NULL ORDER BY a.id LIMIT 1""")).scalar_one()
+    body = client.post("/api/v1/address-checks", json={"address": near, "industry": "网吧"}).get_json()
+    codes = {w["code"] for w in body["warnings"]}
+    assert "restricted_trade_nearby" in codes, body["warnings"]
+    plain = client.post("/api/v1/address-checks", json={"address": near, "industry": "软件开发"}).get_json()
+    assert "restricted_trade_nearby" not in {w["code"] for w in plain["warnings"]}

@@ -12,6 +12,13 @@ from economy.choropleth import classify, quantile_breaks
 MEASURES = ("output_value_10k", "employment", "tax_10k", "entity_count")
 
 
+@pytest.fixture(autouse=True)
+def _as_official(act_as):
+    """District statistics are officials' work (the public gets 401, tested in test_roles_matrix)."""
+    with act_as("official"):
+        yield
+
+
 def _sums(session, level):
     return {(r.year, r.code): r for r in session.execute(text(f"""
         SELECT year, code, {", ".join(MEASURES)} FROM economy_area WHERE level = :level"""), {"level": level})}
@@ -103,7 +110,7 @@ def test_building_detail_and_unknown_building(client, session):
     building_id = session.execute(text("SELECT building_id FROM economy_entities LIMIT 1")).scalar()
     body = client.get(f"/api/v1/buildings/{building_id}").get_json()
     assert len(body["years"]) >= 1 and body["entities"]
-    assert "risk_class" not in body["entities"][0]  # the public does not see supervision grading
+    assert "risk_class" in body["entities"][0]  # officials see supervision grading
     assert client.get("/api/v1/buildings/999999999").status_code == 404
 
 

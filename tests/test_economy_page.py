@@ -5,14 +5,14 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def test_economy_page_renders_3d_buildings_and_legend(page, live_server):
+def test_economy_page_renders_3d_buildings_and_legend(page, live_server, sign_in):
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{live_server}/economy")
-    page.wait_for_function("document.body.dataset.ready === '1'", timeout=30000)
+    sign_in(page, live_server, "official", "/economy")
+    page.wait_for_selector("body[data-ready='1']", state="attached", timeout=60000)
     assert page.locator("#legend li").count() >= 2
     assert page.locator("#ranking li").count() >= 5
-    assert int(page.evaluate("document.body.dataset.buildings")) > 0
+    assert int(page.get_attribute("body", "data-buildings")) > 0
     page.wait_for_timeout(1500)  # let MapLibre draw the extrusions
     shot = page.locator("#map").screenshot(path="/tmp/economy.png")
     assert _distinct_colours(shot) > 3, "the map shows no coloured buildings"

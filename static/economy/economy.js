@@ -93,10 +93,25 @@
     if (map && b.lon != null) map.flyTo({ center: [b.lon, b.lat], zoom: 17, pitch: 55 });
   }
 
+  // Our own vector tiles for the base map (roads, street outlines): nothing from the internet.
+  function tiles(layer, minzoom, maxzoom) {
+    return { type: "vector", tiles: [location.origin + "/tiles/" + layer + "/{z}/{x}/{y}.pbf"], minzoom, maxzoom };
+  }
+
   function initMap() {
     map = new maplibregl.Map({
       container: "map", center: [106.58, 29.68], zoom: 14, pitch: 55, bearing: -20, attributionControl: false,
-      style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#e9e4dc" } }] },
+      style: {
+        version: 8,
+        sources: { roads: tiles("roads", 11, 16), streets: tiles("streets", 8, 16) },
+        layers: [
+          { id: "bg", type: "background", paint: { "background-color": "#e9e4dc" } },
+          { id: "roads", type: "line", source: "roads", "source-layer": "roads",
+            paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 11, 0.8, 17, 8] } },
+          { id: "street-lines", type: "line", source: "streets", "source-layer": "streets",
+            paint: { "line-color": "#8a7a5c", "line-width": 1.4 } },
+        ],
+      },
     });
     map.on("load", async () => {
       map.addSource("buildings", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
