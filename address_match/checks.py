@@ -11,6 +11,9 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from spatial.locate import zones_at
+from spatial.registration import registration_check
+
 from .db import cached_library
 from .library import AddressLibrary, Candidate
 from .parse import parse
@@ -52,8 +55,10 @@ def verdict_for(candidate: Candidate | None) -> str:
     return "doubtful"
 
 
-def check_address(session: Session, address: str, *, library: AddressLibrary | None = None) -> AddressCheck:
-    """Match ``address`` and describe the place. Raises AddressError for empty or over-long text."""
+def check_address(session: Session, address: str, *, industry: str | None = None,
+                  library: AddressLibrary | None = None) -> AddressCheck:
+    """Match ``address`` and describe the place; with ``industry``, also the registration rules
+    (restricted trades near schools). Raises AddressError for empty or over-long text."""
     library = library or cached_library(session)
     candidates = library.match(address, k=3)
     best = candidates[0] if candidates else None
@@ -66,14 +71,17 @@ def check_address(session: Session, address: str, *, library: AddressLibrary | N
     result.standard_address, result.lon, result.lat = entry.text, entry.lon, entry.lat
     result.alternatives = [{"address_id": int(c.address_id), "standard_address": library.get(c.address_id).text,
                             "level": c.level, "score": c.score} for c in candidates[1:]]
-    _describe_place(session, result)
+    _describe_place(session, result, industry)
     return result
 
 
-def _describe_place(session: Session, result: AddressCheck) -> None:
+def _describe_place(session: Session, result: AddressCheck, industry: str | None) -> None:
     result.building = _building(session, result.address_id)
     result.entities_registered_here = _entities_at(session, result.address_id)
-    result.in_free_trade_zone = _in_zone(session, result.lon, result.lat, "free_trade_zone")
+    zones = zones_at(session, lon=result.lon, lat=result.lat)
+    result.in_free_trade_zone = any(z["kind"] == "free_trade_zone" for z in zones)
+    if industry:
+        _registration_warnings(session, result, industry)
     count = result.entities_registered_here["count"]
     if count >= CLUSTER_WARNING_AT:
         result.warnings.append({"code": "cluster_registration",
@@ -99,8 +107,13 @@ def _entities_at(session: Session, address_id: int) -> dict:
     return {"count": total, "entities": [{k: r[k] for k in ("uscc", "name", "status", "risk_class")} for r in rows]}
 
 
-def _in_zone(session: Session, lon: float, lat: float, kind: str) -> bool:
-    return bool(session.execute(text("""
-        SELECT EXISTS (SELECT 1 FROM zone WHERE kind = :kind
-                       AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)))
-    """), {"kind": kind, "lon": lon, "lat": lat}).scalar())
+def _registration_warnings(session: Session, result: AddressCheck, industry: str) -> None:
+    check = registration_check(session, lon=result.lon, lat=result.lat, industry=industry)
+    for rule in check["rules"]:
+        if rule["decision"] == "allow":
+            continue
+        nearest = rule["places"][0]
+        result.warnings.append({
+            "code": "restricted_trade_nearby", "decision": rule["decision"], "rule": rule["id"],
+            "message": f"{rule['title']}：距{nearest['name']} {nearest['distance_m']:.0f} 米（限 {rule['radius_m']:.0f} 米）",
+            "places": rule["places"]})

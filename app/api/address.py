@@ -35,7 +35,7 @@ class AddressChecks(MethodView):
     def post(self, payload):
         """Match one address: verdict (matched / doubtful / not_found), standard address, components,
         building, entities registered there, free-trade zone, warnings."""
-        result = check_address(get_session(), payload["address"]).to_dict()
+        result = check_address(get_session(), payload["address"], industry=payload["industry"]).to_dict()
         return _for_viewer(result)
 
 
