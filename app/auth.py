@@ -30,7 +30,9 @@ PUBLIC_ENTERPRISE_FIELDS = frozenset({
     "status", "established_on", "registered_address", "lon", "lat", "distance_m", "grid_code",
 })
 # Credit record kinds that are published (penalties, lists, revocation); the rest are staff-only.
-PUBLIC_CREDIT_KINDS = frozenset({"penalty", "abnormal_list", "blacklist", "revocation", "court_dishonest"})
+# Problems found in double-random inspections are published with the results (双随机一公开).
+PUBLIC_CREDIT_KINDS = frozenset({"penalty", "abnormal_list", "blacklist", "revocation", "court_dishonest",
+                                 "inspection_problem"})
 
 # The least role per Flask endpoint; "endpoint:METHOD" overrides one method. Roles are ordered:
 # public < registrar < supervisor < official < admin. tests/test_roles_matrix.py fails for any route
@@ -38,6 +40,7 @@ PUBLIC_CREDIT_KINDS = frozenset({"penalty", "abnormal_list", "blacklist", "revoc
 ROUTE_POLICY: dict[str, str] = {
     # infrastructure and documentation
     "static": "public",
+    "home_page.index": "public",
     "health.Health": "public",
     "api-docs.openapi_json": "public",
     "api-docs.openapi_swagger_ui": "public",

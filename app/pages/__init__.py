@@ -8,6 +8,7 @@ from flask import Flask
 
 # Modules of app.pages (or elsewhere in app) that expose a plain Flask ``bp``; one line per page group.
 PAGE_MODULES: tuple[str, ...] = (
+    "app.pages.home",
     "app.pages.login",
     "app.pages.address",
     "app.pages.economy",
