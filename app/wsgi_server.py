@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 from gunicorn.app.base import BaseApplication
+
+# Access logging is off by default: it formats and writes a line per request inside the worker.
+# MARKETMAP_ACCESS_LOG=1 (or "-") logs to stdout, any other value is a file path.
+ACCESS_LOG_ENV = "MARKETMAP_ACCESS_LOG"
 
 
 class _Gunicorn(BaseApplication):
@@ -20,6 +26,14 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
+def access_log() -> str | None:
+    """Where gunicorn writes its access log: None (off) unless MARKETMAP_ACCESS_LOG says otherwise."""
+    value = os.environ.get(ACCESS_LOG_ENV, "").strip()
+    if value in ("", "0"):
+        return None
+    return "-" if value in ("1", "-") else value
+
+
 def run_gunicorn(*, host: str, port: int, workers: int = 2, threads: int = 4) -> None:
     _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-               "worker_class": "gthread", "timeout": 120, "accesslog": "-"}).run()
+               "worker_class": "gthread", "timeout": 120, "accesslog": access_log()}).run()

@@ -14,8 +14,11 @@ from spatial.search import (
     BOUNDARY_TOLERANCE_M,
     ENTERPRISE_COLUMNS,
     OPERATING_STATUSES,
+    Disclosure,
+    RadiusFeatures,
     check_radius,
     poi_by_id,
+    radius_features,
     within_radius,
 )
 
@@ -50,6 +53,17 @@ def perimeter(session: Session, *, poi_id: int, radius_m: float = DEFAULT_RADIUS
     entities = within_radius(session, lon=poi["lon"], lat=poi["lat"], radius_m=radius_m,
                              categories=_categories(categories), operating_only=True, limit=5000)
     return {"poi": poi, "radius_m": float(radius_m), "entities": entities}
+
+
+def perimeter_features(session: Session, *, poi_id: int, radius_m: float = DEFAULT_RADIUS_M,
+                       categories: list[str] | None = None,
+                       disclosure: Disclosure | None = None) -> tuple[dict, RadiusFeatures]:
+    """``perimeter`` with the entities as GeoJSON features serialised in SQL: ``(poi, features)``."""
+    poi = poi_by_id(session, poi_id)
+    found = radius_features(session, lon=poi["lon"], lat=poi["lat"], radius_m=radius_m,
+                            categories=_categories(categories), operating_only=True, limit=5000,
+                            disclosure=disclosure)
+    return poi, found
 
 
 def perimeter_report(session: Session, *, poi_kind: str = "school", radius_m: float = DEFAULT_RADIUS_M,
