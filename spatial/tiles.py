@@ -20,7 +20,7 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 TILE_FORMAT = "1"  # bump when a layer's attributes change, so old ETags stop matching
@@ -99,43 +99,86 @@ def check_tile(z: int, x: int, y: int) -> None:
 # ---------------------------------------------------------------- versions and ETags
 
 
-def layer_versions(session: Session, layer: Layer) -> tuple[int, ...]:
+def layer_versions(session: Session | Connection, layer: Layer) -> tuple[int, ...]:
     rows = dict(session.execute(text("SELECT layer, version FROM data_version WHERE layer = ANY(:layers)"),
                                 {"layers": list(layer.depends_on)}).all())
     return tuple(int(rows.get(name, 0)) for name in layer.depends_on)
 
 
-def tile_etag(session: Session, layer: Layer, scope: TileScope) -> str:
-    """An ETag for every tile of ``layer`` at the current data versions, as this scope sees them."""
-    versions = ".".join(map(str, layer_versions(session, layer)))
+def etag_for(layer: Layer, scope: TileScope, versions: str) -> str:
+    """The ETag of every tile of ``layer`` at ``versions`` ("3.7", one number per ``depends_on``), as ``scope`` sees it."""
     scope_key = scope.key if layer.scoped else "-"
     return f'"{layer.name}-{TILE_FORMAT}-{versions}-{scope_key}"'
+
+
+def tile_etag(session: Session | Connection, layer: Layer, scope: TileScope) -> str:
+    """An ETag for every tile of ``layer`` at the current data versions, as this scope sees them."""
+    return etag_for(layer, scope, ".".join(map(str, layer_versions(session, layer))))
+
+
+def versions_in_etags(layer: Layer, scope: TileScope, etags) -> list[str]:
+    """The data versions named by those of ``etags`` (an If-None-Match) that this layer and scope would send."""
+    head, tail = f"{layer.name}-{TILE_FORMAT}-", "-" + (scope.key if layer.scoped else "-")
+    return [tag[len(head):-len(tail)] for tag in etags
+            if tag.startswith(head) and tag.endswith(tail) and len(tag) > len(head) + len(tail)]
 
 
 # ---------------------------------------------------------------- counts per grid
 
 
 class _GridCounts:
-    """Entities per class for every grid code, rolled up to parents; cached per data version."""
+    """Entities per class for every grid code, rolled up to parents; cached per database and data version.
+
+    The tile statement carries the counts as array parameters; the arrays for each viewer scope are
+    kept too (building 6 × 3,000-element lists per request showed in the profile).
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._cache: dict[tuple, dict[str, tuple[int, int, int, int, int]]] = {}
+        self._cache: dict[str, tuple[dict[str, int], dict]] = {}  # url → (versions, counts)
+        self._params: dict[tuple[str, str], dict] = {}  # (url, scope key) → tile parameters
 
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._params.clear()
 
-    def get(self, session: Session) -> dict[str, tuple[int, int, int, int, int]]:
-        key = (session.get_bind().engine.url.render_as_string(), layer_versions(session, LAYERS["grids"]))
+    def get(self, session: Session | Connection) -> dict[str, tuple[int, int, int, int, int]]:
+        """The counts at the current data versions (one small query to check them)."""
+        return self._current(session)[1]
+
+    def params(self, session: Session | Connection, scope: TileScope, *, refresh: bool) -> tuple[dict[str, int], dict]:
+        """(versions they were computed at, tile parameters for ``scope``); checks versions only if ``refresh``."""
+        url = _url(session)
         with self._lock:
-            if key not in self._cache:
-                self._cache.clear()
-                self._cache[key] = self._compute(session)
-            return self._cache[key]
+            cached = self._cache.get(url)
+            key = (url, scope.key)
+            if cached is not None and not refresh and key in self._params:
+                return cached[0], self._params[key]
+        versions, counts = self._current(session) if refresh or cached is None else cached
+        built = _count_params(counts, scope)
+        with self._lock:
+            if len(self._params) > 256:
+                self._params.clear()
+            self._params[key] = built
+        return versions, built
+
+    def _current(self, session) -> tuple[dict[str, int], dict]:
+        url = _url(session)
+        deps = LAYERS["grids"].depends_on
+        versions = dict(zip(deps, layer_versions(session, LAYERS["grids"]), strict=True))
+        with self._lock:
+            cached = self._cache.get(url)
+            if cached is not None and cached[0] == versions:
+                return cached
+        computed = (versions, self._compute(session))
+        with self._lock:
+            self._cache[url] = computed
+            self._params = {k: v for k, v in self._params.items() if k[0] != url}
+        return computed
 
     @staticmethod
-    def _compute(session: Session) -> dict[str, tuple[int, int, int, int, int]]:
+    def _compute(session) -> dict[str, tuple[int, int, int, int, int]]:
         rows = session.execute(text(
             "SELECT grid_code, count(*), count(*) FILTER (WHERE risk_class = 'A'), count(*) FILTER (WHERE risk_class = 'B'), "
             "count(*) FILTER (WHERE risk_class = 'C'), count(*) FILTER (WHERE risk_class = 'D') "
@@ -158,8 +201,12 @@ class _GridCounts:
 GRID_COUNTS = _GridCounts()
 
 
-def _count_params(session: Session, scope: TileScope) -> dict:
-    counts = GRID_COUNTS.get(session)
+def _url(session: Session | Connection) -> str:
+    bind = session.get_bind() if isinstance(session, Session) else session
+    return bind.engine.url.render_as_string()
+
+
+def _count_params(counts: dict[str, tuple[int, int, int, int, int]], scope: TileScope) -> dict:
     codes = list(counts)
     params = {"c_code": codes, "c_n": [counts[c][0] for c in codes]}
     for i, cls in enumerate("abcd", start=1):
@@ -231,22 +278,80 @@ def tile_sql(layer: Layer, z: int) -> str:
     return _SQL[layer.name]
 
 
-def render_tile(session: Session, *, layer: str, z: int, x: int, y: int, scope: TileScope = PUBLIC_SCOPE) -> bytes:
+def render_tile(session: Session | Connection, *, layer: str, z: int, x: int, y: int,
+                scope: TileScope = PUBLIC_SCOPE) -> bytes:
     """The MVT bytes of one tile (empty for zooms outside the layer's range).
 
-    Coordinates are XYZ in Web Mercator (EPSG:3857), as MapLibre requests them.
+    Coordinates are XYZ in Web Mercator (EPSG:3857), as MapLibre requests them. This is the tile
+    statement alone; ``fetch_tile`` is what the tile endpoint uses (ETag and tile in one round trip).
     """
     spec = get_layer(layer)
     check_tile(z, x, y)
     if not spec.minzoom <= z <= spec.maxzoom:
         return b""
-    params = {"z": z, "x": x, "y": y, "extent": EXTENT, "buffer": BUFFER, "margin": BUFFER / EXTENT,
-              "cap": spec.max_features, "all_grids": scope.all_grids,
-              "grid_codes": sorted(scope.grid_codes)}
-    if layer == "grids" or (layer == "enterprises" and z < POINTS_FROM_ZOOM):
-        params.update(_count_params(session, scope))
+    params = _tile_params(spec, z, x, y, scope)
+    if _needs_counts(spec, z):
+        params.update(_count_params(GRID_COUNTS.get(session), scope))
     data = session.execute(text(tile_sql(spec, z)), params).scalar()
     return bytes(data or b"")
+
+
+@dataclass(frozen=True)
+class FetchedTile:
+    etag: str
+    data: bytes | None  # None: the caller's ETag is current (304); b"": no features or zoom out of range
+
+
+def fetch_tile(session: Session | Connection, *, layer: str, z: int, x: int, y: int,
+               scope: TileScope = PUBLIC_SCOPE, if_none_match=()) -> FetchedTile:
+    """ETag and MVT bytes of one tile in one statement; the tile is not built when an ETag in
+    ``if_none_match`` is current.
+
+    Data versions are read in the same statement as the tile (no second round trip, never a stale
+    ETag). Per-grid counts come from a per-process cache; the statement checks they were computed at
+    the versions it reads, and if not (a class changed meanwhile) they are refreshed and it runs again.
+    """
+    spec = get_layer(layer)
+    check_tile(z, x, y)
+    client = versions_in_etags(spec, scope, if_none_match)
+    in_range = spec.minzoom <= z <= spec.maxzoom
+    params = {"depends_on": list(spec.depends_on), "client_versions": client, "counts_at": None}
+    if in_range:
+        params.update(_tile_params(spec, z, x, y, scope))
+    for refresh in (False, True):
+        if in_range and _needs_counts(spec, z):
+            counts_at, counts = GRID_COUNTS.params(session, scope, refresh=refresh)
+            params.update(counts, counts_at=".".join(str(counts_at.get(n, 0)) for n in spec.depends_on))
+        versions, data = session.execute(text(_fetch_sql(spec, z, in_range)), params).one()
+        if versions in client:
+            return FetchedTile(etag_for(spec, scope, versions), None)
+        if params["counts_at"] in (None, versions):
+            return FetchedTile(etag_for(spec, scope, versions), bytes(data or b""))
+    raise RuntimeError("grid counts kept changing while the tile was built")  # two versions in one request
+
+
+def _tile_params(spec: Layer, z: int, x: int, y: int, scope: TileScope) -> dict:
+    return {"z": z, "x": x, "y": y, "extent": EXTENT, "buffer": BUFFER, "margin": BUFFER / EXTENT,
+            "cap": spec.max_features, "all_grids": scope.all_grids, "grid_codes": sorted(scope.grid_codes)}
+
+
+def _needs_counts(spec: Layer, z: int) -> bool:
+    return spec.name == "grids" or (spec.name == "enterprises" and z < POINTS_FROM_ZOOM)
+
+
+_VERSIONS = ("WITH v AS (SELECT string_agg(coalesce(d.version, 0)::text, '.' ORDER BY l.i) AS versions "
+             "FROM unnest(CAST(:depends_on AS text[])) WITH ORDINALITY AS l(name, i) "
+             "LEFT JOIN data_version d ON d.layer = l.name) ")
+
+
+def _fetch_sql(spec: Layer, z: int, in_range: bool) -> str:
+    # An uncorrelated sub-select is an InitPlan, run only when its CASE branch is reached: a 304 or
+    # stale counts cost the version look-up alone.
+    if not in_range:
+        return _VERSIONS + "SELECT v.versions, NULL::bytea FROM v"
+    return (_VERSIONS + "SELECT v.versions, CASE WHEN v.versions = ANY(CAST(:client_versions AS text[])) THEN NULL "
+            "WHEN v.versions IS DISTINCT FROM coalesce(CAST(:counts_at AS text), v.versions) THEN NULL "
+            f"ELSE ({tile_sql(spec, z)}) END FROM v")
 
 
 # ---------------------------------------------------------------- TileJSON

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.auth import Viewer
-from spatial.tiles import GRID_COUNTS, PUBLIC_SCOPE, TileScope, render_tile
+from spatial.tiles import GRID_COUNTS, PUBLIC_SCOPE, TileScope, fetch_tile, render_tile
 from supervision.classify import bump_data_versions, classify_entities
 
 TODAY = dt.date(2026, 6, 15)
@@ -182,3 +182,33 @@ def test_gzip_tiles_tilejson_and_errors(session, area, staff_client):
     assert staff_client.get("/tiles/nope/1/0/0.pbf").get_json()["error"] == "not_found"
     assert staff_client.get("/tiles/roads/3/9/0.pbf").status_code == 404
     assert staff_client.get("/tiles/buildings/5/0/0.pbf").status_code == 204
+
+
+def test_fetch_tile_answers_304_from_the_same_statement(session, area):
+    official = TileScope(all_grids=True)
+    first = fetch_tile(session, layer="enterprises", z=Z15[0], x=Z15[1], y=Z15[2], scope=official)
+    assert len(decode(first.data, "enterprises")) == 40
+    tag = first.etag.strip('"')
+    again = fetch_tile(session, layer="enterprises", z=Z15[0], x=Z15[1], y=Z15[2], scope=official, if_none_match=[tag])
+    assert again.data is None and again.etag == first.etag
+    public = fetch_tile(session, layer="enterprises", z=Z15[0], x=Z15[1], y=Z15[2], if_none_match=[tag])
+    assert public.data and public.etag != first.etag and not any("risk_class" in p for p in decode(public.data, "enterprises"))
+    out_of_range = fetch_tile(session, layer="buildings", z=10, x=Z15[1] >> 5, y=Z15[2] >> 5)
+    assert out_of_range.data == b"" and out_of_range.etag.startswith('"buildings-')
+
+
+def test_cached_grid_counts_are_refreshed_when_classes_change(session, area):
+    z, x, y = 12, Z15[1] // 8, Z15[2] // 8
+    official = TileScope(all_grids=True)
+
+    def n_d() -> tuple[int, str]:
+        fetched = fetch_tile(session, layer="enterprises", z=z, x=x, y=y, scope=official)
+        return sum(p["n_d"] for p in decode(fetched.data, "enterprises") if p["grid"].startswith("TT")), fetched.etag
+
+    before, etag = n_d()
+    clean = session.execute(text("SELECT id FROM enterprise WHERE grid_code LIKE 'TT%' AND risk_class = 'A' LIMIT 1")).scalar()
+    session.execute(text("INSERT INTO credit_record (enterprise_id, kind, decided_on) VALUES (:e, 'blacklist', :d)"),
+                    {"e": clean, "d": TODAY})
+    classify_entities(session, today=TODAY, enterprise_ids=[clean])
+    after, new_etag = n_d()  # the counts cached before the change are not used
+    assert after == before + 1 and new_etag != etag
