@@ -15,7 +15,7 @@ from supervision.risk import DEFAULT_RULES_PATH, EntityFacts, Record, classify, 
 
 TODAY = dt.date(2026, 6, 15)
 KINDS = ["penalty", "penalty", "complaint", "complaint", "abnormal_list", "blacklist", "revocation",
-         "court_dishonest", "missing_licence", "missing_annual_report"]
+         "court_dishonest", "missing_licence", "missing_annual_report", "inspection_problem"]
 CATEGORIES = [(None, "6513", "应用软件开发"), ("网吧", "9013", "网吧活动"), (None, "6210", "正餐服务"), (None, "5251", "西药零售")]
 
 

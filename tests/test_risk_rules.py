@@ -93,6 +93,32 @@ def test_reasons_are_in_words_with_amounts_dates_and_records():
     assert {r.rule: r.record_ids for r in result.reasons} == {"penalties": (11, 12), "abnormal_list": (14,)}
 
 
+INSPECTION_CASES = [
+    # (description, records, class, reason of the inspection_problem rule or None)
+    ("no inspection record", [], "A", None),
+    ("problem found last month", [rec("inspection_problem", days_ago(30))], "B",
+     f"近 12 个月双随机抽查发现问题 1 次，最早于 {days_ago(30).isoformat()}"),
+    ("two problems, earliest named", [rec("inspection_problem", days_ago(300)), rec("inspection_problem", days_ago(10))],
+     "B", f"近 12 个月双随机抽查发现问题 2 次，最早于 {days_ago(300).isoformat()}"),
+    ("found on the reference day", [rec("inspection_problem", TODAY)], "B",
+     f"近 12 个月双随机抽查发现问题 1 次，最早于 {TODAY.isoformat()}"),
+    ("12 months to the day: aged out", [rec("inspection_problem", months_before(TODAY, 12))], "A", None),
+    ("one day inside 12 months", [rec("inspection_problem", months_before(TODAY, 12) + dt.timedelta(days=1))], "B",
+     f"近 12 个月双随机抽查发现问题 1 次，最早于 {(months_before(TODAY, 12) + dt.timedelta(days=1)).isoformat()}"),
+    ("rectified and removed", [rec("inspection_problem", days_ago(30), removed_on=days_ago(5))], "A", None),
+    ("decided after the reference date", [rec("inspection_problem", TODAY + dt.timedelta(days=1))], "A", None),
+    ("with a blacklist the worst class wins", [rec("inspection_problem", days_ago(30)), rec("blacklist", days_ago(30))],
+     "D", f"近 12 个月双随机抽查发现问题 1 次，最早于 {days_ago(30).isoformat()}"),
+]
+
+
+@pytest.mark.parametrize("description,records,expected,reason", INSPECTION_CASES, ids=[c[0] for c in INSPECTION_CASES])
+def test_a_problem_found_at_inspection_is_class_b_for_12_months(description, records, expected, reason):
+    result = classify(EntityFacts(status="存续", records=records), RULES, today=TODAY)
+    assert result.risk_class == expected
+    assert {r.rule: r.text for r in result.reasons}.get("inspection_problem") == reason
+
+
 def test_ageing_moves_an_entity_down_over_time():
     records = [penalty(0, 60000), rec("penalty", TODAY, amount=40000)]
     facts = EntityFacts(status="存续", records=records)
