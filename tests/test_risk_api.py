@@ -7,9 +7,9 @@ import re
 
 import pytest
 from sqlalchemy import text
-from test_tiles import build_area, staff_client  # noqa: F401  (fixture)
 
 from spatial.tiles import GRID_COUNTS
+from tests.test_tiles import build_area, staff_client  # noqa: F401  (fixture)
 
 
 @pytest.fixture
