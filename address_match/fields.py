@@ -119,9 +119,9 @@ def _split_dashed(found: dict[str, str], num: str) -> None:
 
 
 def _strip_divisions(norm: str) -> tuple[str, str, str]:
-    gaz, i, district, town = gazetteer(), 0, "", ""
+    index, i, district, town = _division_index(), 0, "", ""
     while i < len(norm):
-        hit = _division_at(gaz, norm, i)
+        hit = _division_at(index, norm, i)
         if not hit:
             break
         level, name, i = hit
@@ -133,9 +133,24 @@ def _strip_divisions(norm: str) -> tuple[str, str, str]:
     return district, town, norm[i:]
 
 
-def _division_at(gaz, text: str, i: int) -> tuple[str, str, int] | None:
-    for j in range(min(len(text), i + 12), i + 1, -1):
-        divs = [d for d in gaz.full.get(text[i:j], ()) if d.level in _TOWN_LEVELS]
-        if divs and len(text) - j >= 2:
-            return max(divs, key=lambda d: _TOWN_LEVELS.index(d.level)).level, text[i:j], j
+@lru_cache(maxsize=1)
+def _division_index() -> tuple[dict[str, str], set[str], list[int]]:
+    """Full names of prov..town divisions → finest level, their 2-character heads, and their
+    lengths (2..12, longest first), so a position that starts no name costs one set look-up."""
+    names = {}
+    for name, divs in gazetteer().full.items():
+        levels = [d.level for d in divs if d.level in _TOWN_LEVELS]
+        if levels and 2 <= len(name) <= 12:
+            names[name] = max(levels, key=_TOWN_LEVELS.index)
+    return names, {n[:2] for n in names}, sorted({len(n) for n in names}, reverse=True)
+
+
+def _division_at(index, text: str, i: int) -> tuple[str, str, int] | None:
+    names, heads, lengths = index
+    if text[i : i + 2] not in heads:
+        return None
+    for n in lengths:
+        j = i + n
+        if j <= len(text) - 2 and text[i:j] in names:
+            return names[text[i:j]], text[i:j], j
     return None
