@@ -1,8 +1,9 @@
-"""Rebuild the shipped dictionaries and the parser model from the shared data folder.
+"""Rebuild the shipped dictionaries, the parser model and the pair scorer from the shared data folder.
 
-Run ``python -m address_match.train [--shared /work/shared/data] [--iterations 150]``
-(the ``make model`` target). Writes ``address_match/data/divisions.tsv.gz`` and
-``address_match/data/parser.crfsuite``.
+Run ``python -m address_match.train [--shared /work/shared/data] [--only scorer]``
+(the ``make model`` target). Writes ``address_match/data/divisions.tsv.gz``,
+``address_match/data/parser.crfsuite`` and ``address_match/data/scorer.json``.
+Training the scorer needs scikit-learn (a training-only dependency; inference does not).
 """
 
 from __future__ import annotations
@@ -49,21 +50,28 @@ def main(argv: list[str] | None = None) -> None:
     args = _args(argv)
     shared = Path(args.shared)
     started = time.perf_counter()
-    rows = write_divisions(shared / "admin_divisions", DATA_DIR / "divisions.tsv.gz")
-    print(f"divisions: {rows} rows")
-    from .divisions import gazetteer
+    if args.only in ("all", "parser"):
+        rows = write_divisions(shared / "admin_divisions", DATA_DIR / "divisions.tsv.gz")
+        print(f"divisions: {rows} rows")
+        from .divisions import gazetteer
 
-    gazetteer.cache_clear()
-    model = DATA_DIR / "parser.crfsuite"
-    train_parser(shared / "address_parsing" / "naacl2019_train.jsonl", model, args.iterations)
-    size_mb = model.stat().st_size / 1e6
-    print(f"parser model: {model} ({size_mb:.1f} MB) in {time.perf_counter() - started:.0f} s")
+        gazetteer.cache_clear()
+        model = DATA_DIR / "parser.crfsuite"
+        train_parser(shared / "address_parsing" / "naacl2019_train.jsonl", model, args.iterations)
+        print(f"parser model: {model} ({model.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.0f} s")
+    if args.only in ("all", "scorer"):
+        from .scorer_training import train_scorer
+
+        stats = train_scorer(shared / "address_relevance" / "ccks2021_round1_dev.tsv", DATA_DIR / "scorer.json")
+        print(f"scorer: {stats} in {time.perf_counter() - started:.0f} s")
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", default=str(DEFAULT_SHARED), help="shared data folder")
     parser.add_argument("--iterations", type=int, default=250, help="L-BFGS iterations")
+    parser.add_argument("--only", choices=("all", "parser", "scorer"), default="all",
+                        help="train only the parser (with the dictionaries) or only the pair scorer")
     return parser.parse_args(argv)
 
 

@@ -1,8 +1,13 @@
 """compare(): exact / partial / none with reasons."""
 
+import zlib
+
 import pytest
 
 from address_match import AddressError, compare
+from address_match.pairs import field_relation
+from address_match.scorer import load_scorer
+from address_match.scorer_training import is_training_query, tokens_of
 
 CASES = [
     ("重庆市渝北区新牌坊二路12号3栋", "新牌坊二路十二号3号楼", "exact"),
@@ -12,7 +17,7 @@ CASES = [
     ("中关村北一街科源社区甲4楼1单元", "中关村北一街1附近科源社区(东门)", "partial"),
     ("南昌市桃花路439号财满街", "桃花路439号桃花玻璃店", "partial"),
     ("重庆市渝北区新牌坊二路12号", "重庆市渝北区新牌坊二路14号", "partial"),
-    ("河南省巩义市新华路街道办事处桐和街6号钢苑新区3号楼一单元", "桐和街佳乐钢琴", "none"),
+    ("重庆市渝北区新牌坊二路12号金港国际3栋", "重庆市江北区观音桥步行街8号北城天街", "none"),
     ("重庆市渝北区龙溪街道金港国际", "重庆市江北区观音桥街道北城天街", "none"),
 ]
 
@@ -32,3 +37,38 @@ def test_exact_scores_above_none():
 def test_bad_input():
     with pytest.raises(AddressError):
         compare("", "重庆市渝北区")
+
+
+@pytest.mark.parametrize(("a", "b", "reason"), [
+    ("新牌坊二路12号金港国际3栋", "新牌坊二路14号金港国际3栋", "门牌"),
+    ("新牌坊二路12号金港国际3栋", "新牌坊二路12号金港国际4栋", "楼栋"),
+])
+def test_exact_needs_door_and_building_to_agree(a, b, reason):
+    assert compare(a, b).level != "exact", reason
+
+
+@pytest.mark.parametrize(("field", "x", "y", "relation"), [
+    ("road", "", "", "nn"),
+    ("road", "新牌坊二路", "", "a"),
+    ("name", "", "金港国际", "b"),
+    ("roadno", "25-27", "25-27", "eq"),
+    ("roadno", "25-27", "25", "head"),
+    ("building", "3", "4", "ne"),
+    ("name", "金港国际", "金港国际大厦", "in"),
+    ("name", "金港国际", "北城天街", "r0"),
+])
+def test_field_relation(field, x, y, relation):
+    assert field_relation(field, x, y) == relation
+
+
+def test_scorer_tokens_and_probabilities():
+    tokens = tokens_of("重庆市渝北区新牌坊二路12号3栋", "新牌坊二路十二号3号楼")
+    assert {"road=eq", "roadno=eq", "building=eq", "district=a"} <= set(tokens)
+    probs = load_scorer().probabilities(tokens)
+    assert abs(sum(probs) - 1) < 1e-9 and probs[0] < 0.2
+    assert load_scorer().probabilities(["never-seen-token"]) == load_scorer().probabilities([])
+
+
+def test_scorer_was_trained_on_the_even_half_only():
+    assert "even CRC32" in load_scorer().meta["trained_on"]
+    assert all(is_training_query(q) == (zlib.crc32(q.encode()) % 2 == 0) for q in ("a", "b", "新牌坊二路"))
