@@ -15,6 +15,7 @@ import pandas as pd
 CITY, DISTRICT = "重庆市", "渝北区"
 OFFICE_ROOMS_PER_FLOOR = 20
 RESIDENTIAL_ROOMS_PER_UNIT_FLOOR = 4
+CHECK_EVERY = 997  # entries between whole-text checks of the normalisation shortcut
 _PUNCT = re.compile(r"[\s,，。、;；:：()（）\-—#]")
 
 
@@ -29,9 +30,28 @@ def _normalizer():
 
 
 def normalize_all(texts: pd.Series) -> pd.Series:
-    """Normalised text for every standard address (one call per text, cached by value)."""
+    """Normalised text for every standard address (one call per distinct text; "" stays "")."""
     fn = _normalizer()
-    return pd.Series([fn(t) for t in texts], index=texts.index, dtype=object)
+    codes, uniques = pd.factorize(texts)
+    return pd.Series(np.array([fn(t) if t else t for t in uniques], dtype=object)[codes], index=texts.index)
+
+
+def normalize_entries(doors: pd.Series, suffixes: pd.Series, *, check_every: int = CHECK_EVERY) -> pd.Series:
+    """Normalised ``doors + suffixes`` (door text of the building, then unit/floor/room).
+
+    Normalising each distinct door text and each distinct suffix once and joining them gives what
+    normalising every whole text gives: a suffix is digits with 单元/层/室 after them and a door
+    text ends in a building name or 号, so no rule of :func:`address_match.normalize.normalize`
+    reaches across the join. At 10^6 entries this is ~7× fewer calls. Every ``check_every``-th
+    entry is normalised whole as well; if any differs (the rules changed), every text is.
+    """
+    fn = _normalizer()
+    joined = normalize_all(doors).to_numpy(dtype=object) + normalize_all(suffixes).to_numpy(dtype=object)
+    whole = doors.to_numpy(dtype=object) + suffixes.to_numpy(dtype=object)
+    sample = np.arange(0, len(whole), max(check_every, 1))
+    if any(fn(whole[i]) != joined[i] for i in sample):
+        return normalize_all(pd.Series(whole, index=doors.index))
+    return pd.Series(joined, index=doors.index)
 
 
 def _fine_counts(buildings: pd.DataFrame, n_fine: int) -> np.ndarray:
@@ -62,9 +82,13 @@ def _fine_parts(b: pd.DataFrame, k: np.ndarray) -> pd.DataFrame:
     }, index=b.index)
 
 
-def _compose(frame: pd.DataFrame) -> pd.Series:
-    text = CITY + DISTRICT + frame.town + frame.road + frame.road_no + "号" + frame.poi_name.fillna("")
-    text = text + np.where(frame.unit_no.notna(), frame.unit_no.fillna("") + "单元", "")
+def _door_text(frame: pd.DataFrame) -> pd.Series:
+    return CITY + DISTRICT + frame.town + frame.road + frame.road_no + "号" + frame.poi_name.fillna("")
+
+
+def _suffix(frame: pd.DataFrame) -> pd.Series:
+    """单元/层/室 of fine entries ("" for door addresses)."""
+    text = pd.Series(np.where(frame.unit_no.notna(), frame.unit_no.fillna("") + "单元", ""), index=frame.index)
     text = text + np.where(frame.floor_no.notna(), frame.floor_no.fillna("") + "层", "")
     return text + np.where(frame.room_no.notna(), frame.room_no.fillna("") + "室", "")
 
@@ -93,7 +117,8 @@ def build_addresses(buildings: pd.DataFrame, grids: pd.DataFrame, n_total: int, 
     frame = pd.concat([door, fine], ignore_index=True)
     frame["district"] = DISTRICT
     frame["building_no"] = None
-    frame["standard_text"] = _compose(frame)
-    frame["normalized_text"] = normalize_all(frame.standard_text) if normalize else frame.standard_text
+    door_text, suffix = _door_text(frame), _suffix(frame)
+    frame["standard_text"] = door_text + suffix
+    frame["normalized_text"] = normalize_entries(door_text, suffix) if normalize else frame.standard_text
     frame.insert(0, "id", np.arange(1, len(frame) + 1))
     return frame

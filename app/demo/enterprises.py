@@ -26,10 +26,13 @@ NEAR_SCHOOL_SHARE = 0.3  # restricted venues placed within 200 m of a school
 
 
 def _pick_words(words: pd.Series, rng) -> np.ndarray:
-    """One of the '|'-separated alternatives of each row."""
-    options = words.str.split("|")
-    k = (rng.random(len(words)) * options.str.len().to_numpy()).astype(int)
-    return np.array([o[i] for o, i in zip(options, k, strict=True)], dtype=object)
+    """One of the '|'-separated alternatives of each row (split once per distinct text)."""
+    codes, uniques = pd.factorize(words)
+    options = [u.split("|") for u in uniques]
+    sizes = np.array([len(o) for o in options])
+    k = (rng.random(len(words)) * sizes[codes]).astype(int)
+    flat = np.array([w for o in options for w in o], dtype=object)
+    return flat[(np.cumsum(sizes) - sizes)[codes] + k]
 
 
 def _names(ind: pd.DataFrame, individual: np.ndarray, reps: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
