@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from rapidfuzz import fuzz
@@ -135,12 +136,18 @@ def _name_similarity(x: str, y: str, reasons: list[str]) -> float:
     """Partial similarity of the name parts, -1 when either is missing."""
     if len(x) < NAME_MIN_LEN or len(y) < NAME_MIN_LEN:
         return -1.0
-    x, y = _GENERIC.sub("", x) or x, _GENERIC.sub("", y) or y
+    x, y = _core_name(x), _core_name(y)
     if min(len(x), len(y)) < NAME_MIN_LEN:
         return 100.0 if (x in y or y in x) else 0.0
     score = fuzz.partial_ratio(x, y, processor=None, score_cutoff=0)
     reasons.append(f"名称相似度{score:.0f}")
     return score
+
+
+@lru_cache(maxsize=65536)
+def _core_name(name: str) -> str:
+    """The name without generic words (小区, 大厦, 有限公司…), unless nothing would be left."""
+    return _GENERIC.sub("", name) or name
 
 
 def _unplaced(road: str, name: float, reasons: list[str]) -> Verdict:

@@ -123,9 +123,25 @@ class AddressLibrary:
         Raises AddressError for empty or over-long input.
         """
         query = extract(text)
-        scored = [(self._score(query, self._fields[i]), i) for i in self._block(query)]
-        scored.sort(key=lambda x: -x[0])
+        scored = self._ranked(query, self._block(query))
         return [self._candidate(query, i, s) for s, i in scored[:k]]
+
+    def _ranked(self, q: Fields, block: Iterable[int]) -> list[tuple[float, int]]:
+        """(score, index) best first; field contributions are memoised per distinct value,
+        since the entries of one block share most of their road, name and number strings."""
+        memo: list[dict[str, float]] = [{} for _ in _PARTS]
+        fields, scored = self._fields, []
+        for idx in block:
+            entry, total = fields[idx], 0.0
+            for part, (slot, weight, fn) in zip(memo, _PARTS, strict=True):
+                value = entry[slot]
+                contrib = part.get(value)
+                if contrib is None:
+                    contrib = part[value] = weight * fn(q[slot], value)
+                total += contrib
+            scored.append((max(0.0, min(total, 1.0)), idx))
+        scored.sort(key=lambda x: -x[0])
+        return scored
 
     def _candidate(self, query: Fields, idx: int, score: float) -> Candidate:
         fields = self._fields[idx]
@@ -133,37 +149,37 @@ class AddressLibrary:
 
     def _block(self, q: Fields) -> set[int]:
         found: set[int] = set()
+        exact_road = False
         if q.road:
-            for rid in self._road_ids(q.road):
-                for number in _door_keys(q.roadno)[:1]:
-                    found.update(self._door.get((rid, number), ())[:MAX_BLOCK])
-        if q.name:
+            rids, exact_road = self._road_ids(q.road)
+            for rid in rids:
+                found.update(self._door.get((rid, _door_keys(q.roadno)[0]), ())[:MAX_BLOCK])
+        if q.name and not (exact_road and self._answered(q, found)):
             cap = MAX_BLOCK if not found else NAME_CAP_WITH_ROAD
             for nid in self._name_ids(q.name):
                 found.update(self._named[nid][:cap])
         return found
 
-    def _road_ids(self, road: str) -> list[int]:
+    def _answered(self, q: Fields, found: set[int]) -> bool:
+        """The exact (road, door) block already holds an entry with the query's building and
+        name, so the name block could only add worse candidates (the early exit of ``match``)."""
+        if not q.roadno:
+            return False
+        return any(self._fields[i].building == q.building and self._fields[i].name == q.name for i in found)
+
+    def _road_ids(self, road: str) -> tuple[list[int], bool]:
+        """Road ids for ``road``: the longest known suffix (exact), else the top fuzzy roads."""
         for i in range(len(road) - 1):
             rid = self._roads.ids.get(road[i:])
             if rid is not None:
-                return [rid]
-        return [rid for rid, _ in self._roads.top(road, FUZZY_ROADS, cutoff=60)]
+                return [rid], True
+        return [rid for rid, _ in self._roads.top(road, FUZZY_ROADS, cutoff=60)], False
 
     def _name_ids(self, name: str) -> list[int]:
         nid = self._names.ids.get(name)
         if nid is not None:
             return [nid]
         return [nid for nid, _ in self._names.top(name, FUZZY_NAMES, cutoff=50)]
-
-    @staticmethod
-    def _score(q: Fields, e: Fields) -> float:
-        """Weighted field agreement in [0, 1]."""
-        total = 0.25 * _sim(q.road, e.road) + 0.3 * _sim(q.name, e.name)
-        total += 0.15 * _eq(q.roadno, e.roadno) + 0.12 * _eq(q.building, e.building)
-        total += 0.05 * (_eq(q.unit, e.unit) + _eq(q.floor, e.floor) + _eq(q.room, e.room))
-        total += 0.03 * _eq(q.district, e.district)
-        return max(0.0, min(total, 1.0))
 
 
 def _door_keys(roadno: str) -> list[str]:
@@ -188,3 +204,8 @@ def _eq(x: str, y: str) -> float:
     if not x or not y:
         return 0.3
     return 1.0 if x == y else (0.5 if x.split("-")[0] == y.split("-")[0] else -0.5)
+
+
+# Weighted field agreement (sums to a score in [0, 1]): (field index in Fields, weight, similarity).
+_PARTS = ((2, 0.25, _sim), (4, 0.3, _sim), (3, 0.15, _eq), (5, 0.12, _eq), (6, 0.05, _eq), (7, 0.05, _eq),
+          (8, 0.05, _eq), (0, 0.03, _eq))
