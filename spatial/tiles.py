@@ -285,15 +285,24 @@ def render_tile(session: Session | Connection, *, layer: str, z: int, x: int, y:
     Coordinates are XYZ in Web Mercator (EPSG:3857), as MapLibre requests them. This is the tile
     statement alone; ``fetch_tile`` is what the tile endpoint uses (ETag and tile in one round trip).
     """
+    statement = tile_statement(session, layer=layer, z=z, x=x, y=y, scope=scope)
+    if statement is None:
+        return b""
+    data = session.execute(text(statement[0]), statement[1]).scalar()
+    return bytes(data or b"")
+
+
+def tile_statement(session: Session | Connection, *, layer: str, z: int, x: int, y: int,
+                   scope: TileScope = PUBLIC_SCOPE) -> tuple[str, dict] | None:
+    """The SQL and parameters that build one tile (None outside the layer's zooms); the benchmark's baseline."""
     spec = get_layer(layer)
     check_tile(z, x, y)
     if not spec.minzoom <= z <= spec.maxzoom:
-        return b""
+        return None
     params = _tile_params(spec, z, x, y, scope)
     if _needs_counts(spec, z):
         params.update(_count_params(GRID_COUNTS.get(session), scope))
-    data = session.execute(text(tile_sql(spec, z)), params).scalar()
-    return bytes(data or b"")
+    return tile_sql(spec, z), params
 
 
 @dataclass(frozen=True)
