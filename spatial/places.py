@@ -15,6 +15,10 @@ from spatial.errors import SpatialError
 
 MAX_QUERY_CHARS = 64
 PER_LAYER = 10
+FUZZY_CANDIDATES = 100  # per layer: typo matching ranks at most this many trigram candidates
+# Trigrams need three characters: shorter queries search names by prefix (btree), not by substring.
+SUBSTRING_MIN_CHARS = 3
+_LAST_CHAR = "\U0010ffff"  # sorts after every character: q + it bounds the names that start with q
 
 
 @lru_cache(maxsize=1)
@@ -27,12 +31,17 @@ def search_places(session: Session, *, q: str, limit: int = 10) -> list[dict]:
     enterprise, address, grid_street, grid_community, zone), ``id``, ``name``, ``detail``, WGS84
     ``lon``/``lat`` and ``score`` in [0, 1] (1 = exact name, 0.9 = prefix, then substring, then
     trigram similarity for typos).
+
+    Every length is answered from indexes with a cap per source: 1–2 characters by exact name and
+    prefix (names that start with ``q``; small layers also by substring), 3 or more also by substring
+    (trigram GIN) and, when that finds nothing, by trigram similarity (typos; enterprises by short name).
     """
     q = _check_query(q)
     if not 1 <= limit <= 50:
         raise SpatialError("limit 须在 1 到 50 之间 / limit must be in [1, 50]")
     like = "%" + _escape_like(q) + "%"
-    params = {"q": q, "like": like, "prefix": _escape_like(q) + "%", "k": max(PER_LAYER, limit),
+    params = {"q": q, "q_end": q + _LAST_CHAR, "like": like, "prefix": _escape_like(q) + "%",
+              "substring": len(q) >= SUBSTRING_MIN_CHARS, "k": max(PER_LAYER, limit), "fuzzy_cap": FUZZY_CANDIDATES,
               "norm_like": "%" + _escape_like(_normalized(q)) + "%", "limit": limit}
     return [dict(r) for r in session.execute(_sql(), params).mappings()]
 

@@ -55,3 +55,55 @@ def test_api_and_bad_input(client, session, named_places):
     for nasty in ("%", "_", "\\", "' OR 1=1 --", "翠屏山'; DROP TABLE road; --"):
         assert client.get("/api/v1/places", query_string={"q": nasty}).status_code == 200
     assert search_places(session, q="翠屏山大道")  # the road table is still there
+
+
+def test_two_characters_search_by_prefix_and_small_layers_by_substring(session, named_places):
+    places = search_places(session, q="翠屏", limit=20)
+    by_source = {p["source"]: p for p in places}
+    assert by_source["road"]["name"] == "翠屏山大道" and by_source["road"]["score"] == pytest.approx(0.9)
+    assert by_source["building"]["name"] == "翠屏山国际大厦"
+    assert by_source["poi"]["name"] == "南京市翠屏山小学"  # a few hundred POIs: substring at any length
+    assert [p["score"] for p in places] == sorted((p["score"] for p in places), reverse=True)
+
+
+def test_one_character_query(session, named_places):
+    assert "翠屏山大道" in [p["name"] for p in search_places(session, q="翠", limit=50)]
+
+
+def test_enterprise_short_name_prefix(session, named_places):
+    best = search_places(session, q="星空")[0]
+    assert (best["source"], best["detail"], best["score"]) == ("enterprise", "星空网络", pytest.approx(0.9))
+
+
+def test_exact_name_survives_the_per_source_cap(session, named_places):
+    session.execute(text("""INSERT INTO building (name, use, footprint, geom)
+        SELECT '翠屏' || n, 'office', ST_Buffer(ST_SetSRID(ST_MakePoint(118.81, 31.95), 4326), 0.0002, 4),
+               ST_SetSRID(ST_MakePoint(118.81, 31.95), 4326) FROM generate_series(1, 40) n"""))
+    session.execute(text("""INSERT INTO building (name, use, footprint, geom) VALUES ('翠屏', 'office',
+        ST_Buffer(ST_SetSRID(ST_MakePoint(118.81, 31.95), 4326), 0.0002, 4), ST_SetSRID(ST_MakePoint(118.81, 31.95), 4326))"""))
+    places = search_places(session, q="翠屏", limit=5)
+    assert len(places) == 5
+    assert (places[0]["name"], places[0]["score"]) == ("翠屏", 1.0)
+
+
+def test_common_fragment_answers_capped_and_ranked(session, named_places):
+    session.execute(text("""INSERT INTO enterprise (uscc, name, short_name, status, geom)
+        SELECT 'PLACEFRAG' || lpad(n::text, 9, '0'), '南京翠屏商贸有限公司' || repeat('甲', n), NULL, '存续',
+               ST_SetSRID(ST_MakePoint(118.81, 31.95), 4326) FROM generate_series(1, 60) n"""))
+    places = search_places(session, q="翠屏商贸", limit=8)
+    assert len(places) == 8 and all("翠屏商贸" in p["name"] for p in places)
+    assert [(p["score"], -len(p["name"])) for p in places] == sorted(
+        ((p["score"], -len(p["name"])) for p in places), reverse=True)
+
+
+@pytest.mark.parametrize("index, condition", [
+    ("ix_enterprise_name_prefix", "name ~>=~ '翠屏' AND name ~<~ '翠屏\U0010ffff' ORDER BY name USING ~<~"),
+    ("ix_enterprise_short_name_prefix", "short_name ~>=~ '翠屏' AND short_name ~<~ '翠屏\U0010ffff'"),
+    ("ix_enterprise_short_name_trgm", "short_name LIKE '%翠屏山%'"),
+    ("ix_address_entry_normalized_text_prefix", "normalized_text ~>=~ '重庆' AND normalized_text ~<~ '重庆\U0010ffff'"),
+])
+def test_place_search_conditions_have_indexes(session, index, condition):
+    table = "address_entry" if index.startswith("ix_address") else "enterprise"
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(r[0] for r in session.execute(text(f"EXPLAIN SELECT id FROM {table} WHERE {condition} LIMIT 10")))
+    assert index in plan
