@@ -7,6 +7,7 @@ Fixtures are placed in Nanjing Jiangning, far from the demo district, inside the
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from sqlalchemy import text
@@ -143,3 +144,18 @@ def test_access_log_is_off_unless_asked_for(monkeypatch, value, expected):
     else:
         monkeypatch.setenv("MARKETMAP_ACCESS_LOG", value)
     assert access_log() == expected
+
+
+def test_rate_limit_counters_start_no_thread_per_hit(monkeypatch):
+    import limits.storage.memory as memory
+    from limits.storage import storage_from_string
+
+    storage = storage_from_string("marketmap-memory://")
+    started = []
+    monkeypatch.setattr(memory.threading.Timer, "start", lambda self: started.append(self))
+    for _ in range(50):
+        storage.incr("203.0.113.7", 60)
+    assert storage.get("203.0.113.7") == 50 and started == []
+    storage.incr("198.51.100.1", 0.001)
+    time.sleep(0.01)
+    assert storage.get("198.51.100.1") == 0  # counters still expire
