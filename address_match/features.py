@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
+from importlib import resources
 
 from .divisions import find_all
 from .normalize import _t2s_table
 
 _RUN = re.compile(r"[0-9A-Za-z]+")
+AFFIX_FILE = "parser_affixes.json"
 _LANDMARKS = set("省市区县镇乡村街道路巷弄号栋幢楼单元层室苑园城厦场店司院校馆社组期座")
 
 
@@ -92,13 +96,62 @@ def _landmark_marks(text: str) -> list[list[str]]:
     return marks
 
 
+def learn_affixes(gold: list[tuple[str, list[tuple[str, int, int]]]], min_count: int = 5,
+                  min_share: float = 0.6) -> dict[str, dict[str, str]]:
+    """Two-character span ends and starts that mostly belong to one label in the training
+    split (大厦/小区/公司 → poi, 单元 → cellno…), as ``{"end": {bigram: label}, "start": …}``."""
+    counts = {"end": Counter(), "start": Counter()}
+    for text, spans in gold:
+        folded = fold(text)
+        for label, start, end in spans:
+            if end - start >= 2:
+                counts["end"][(folded[end - 2 : end], label)] += 1
+                counts["start"][(folded[start : start + 2], label)] += 1
+    return {side: _dominant(c, min_count, min_share) for side, c in counts.items()}
+
+
+def _dominant(counts: Counter, min_count: int, min_share: float) -> dict[str, str]:
+    totals: Counter = Counter()
+    for (gram, _), n in counts.items():
+        totals[gram] += n
+    return {gram: label for (gram, label), n in sorted(counts.items())
+            if n >= min_count and n >= min_share * totals[gram]}
+
+
+@lru_cache(maxsize=1)
+def affixes() -> dict[str, dict[str, str]]:
+    """The shipped affix table (``data/parser_affixes.json``), written with the parser model."""
+    path = resources.files("address_match") / "data" / AFFIX_FILE
+    if not path.is_file():
+        return {"end": {}, "start": {}}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _affix_marks(text: str) -> list[list[str]]:
+    """Span-end and span-start cues from the affix table, and the boundary right after an end."""
+    table = affixes()
+    ends, starts = table["end"], table["start"]
+    marks: list[list[str]] = [[] for _ in text]
+    for i in range(len(text) - 1):
+        gram = text[i : i + 2]
+        label = ends.get(gram)
+        if label:
+            marks[i + 1].append(f"e2={label}")
+            if i + 2 < len(text):
+                marks[i + 2].append(f"pe2={label}")
+        label = starts.get(gram)
+        if label:
+            marks[i].append(f"s2={label}")
+    return marks
+
+
 def sentence_features(text: str) -> list[list[str]]:
     """One feature list per character of ``text``."""
     chars = fold(text)
     padded = "^^^" + chars + "$$$"
     types = "PPP" + "".join(_ctype(c) for c in chars) + "PPP"
     dicts, runs = _dict_marks(chars), _run_marks(chars)
-    reps, lands = _repeat_marks(chars), _landmark_marks(chars)
+    reps, lands, affix = _repeat_marks(chars), _landmark_marks(chars), _affix_marks(chars)
     out = []
     for i in range(len(chars)):
         j = i + 3
@@ -108,7 +161,7 @@ def sentence_features(text: str) -> list[list[str]]:
             f"bl={padded[j - 1:j + 1]}", f"br={padded[j:j + 2]}", f"bll={padded[j - 2:j]}",
             f"brr={padded[j + 1:j + 3]}", f"tri={padded[j - 1:j + 2]}", f"t={types[j - 1:j + 2]}",
         ]
-        feats += dicts[i] + runs[i] + reps[i] + lands[i]
+        feats += dicts[i] + runs[i] + reps[i] + lands[i] + affix[i]
         feats += [f"n{f}" for f in dicts[i + 1] if f.startswith("df")] if i + 1 < len(chars) else ["eos"]
         feats += [f"p{f}" for f in dicts[i - 1] if f.startswith("df")] if i else ["bos"]
         out.append(feats)

@@ -2,7 +2,7 @@
 
 Run ``python -m address_match.train [--shared /work/shared/data] [--only scorer]``
 (the ``make model`` target). Writes ``address_match/data/divisions.tsv.gz``,
-``address_match/data/parser.crfsuite`` and ``address_match/data/scorer.json``.
+``address_match/data/parser.crfsuite`` (with ``parser_affixes.json``) and ``address_match/data/scorer.json``.
 Training the scorer needs scikit-learn (a training-only dependency; inference does not).
 """
 
@@ -32,14 +32,19 @@ def read_gold(path: Path) -> list[tuple[str, list[tuple[str, int, int]]]]:
 
 
 def train_parser(train_file: Path, model_file: Path, iterations: int) -> None:
-    """Fit the CRF (L-BFGS with small L1/L2) and save it."""
+    """Learn the span affix table (``parser_affixes.json``, beside the model) from the same
+    training file, then fit the CRF (L-BFGS with small L1/L2) and save it."""
     import pycrfsuite
 
-    from .features import sentence_features
+    from .features import AFFIX_FILE, affixes, learn_affixes, sentence_features
     from .parse import spans_to_tags
 
+    gold = read_gold(train_file)
+    (model_file.parent / AFFIX_FILE).write_text(json.dumps(learn_affixes(gold), ensure_ascii=False, indent=0),
+                                                encoding="utf-8")
+    affixes.cache_clear()
     trainer = pycrfsuite.Trainer(verbose=False)
-    for text, spans in read_gold(train_file):
+    for text, spans in gold:
         trainer.append(sentence_features(text), spans_to_tags(len(text), spans))
     trainer.set_params({"c1": 0.02, "c2": 0.05, "max_iterations": iterations,
                         "feature.possible_transitions": True, "feature.minfreq": 1})
@@ -50,6 +55,11 @@ def main(argv: list[str] | None = None) -> None:
     args = _args(argv)
     shared = Path(args.shared)
     started = time.perf_counter()
+    if args.tune:
+        from .parser_tuning import tune
+
+        tune(read_gold(shared / "address_parsing" / "naacl2019_train.jsonl"), args.iterations)
+        return
     if args.only in ("all", "parser"):
         rows = write_divisions(shared / "admin_divisions", DATA_DIR / "divisions.tsv.gz")
         print(f"divisions: {rows} rows")
@@ -72,6 +82,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--iterations", type=int, default=250, help="L-BFGS iterations")
     parser.add_argument("--only", choices=("all", "parser", "scorer"), default="all",
                         help="train only the parser (with the dictionaries) or only the pair scorer")
+    parser.add_argument("--tune", action="store_true",
+                        help="only report parser c1/c2 choices on a held-out seventh of the training file")
     return parser.parse_args(argv)
 
 

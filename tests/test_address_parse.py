@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 from address_match import AddressError, parse, resolve
+from address_match.features import learn_affixes
 from address_match.parse import LABELS
+from address_match.parser_tuning import split
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 NAACL_DEV = SHARED / "address_parsing" / "naacl2019_dev.jsonl"
@@ -64,3 +66,18 @@ def test_dev_sample_f1_floor():
         tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
     f1 = 2 * tp / (2 * tp + fp + fn)
     assert f1 >= 0.8, f"parse F1 on 200 NAACL dev lines fell to {f1:.3f}"
+
+
+@pytest.mark.parametrize(("gold", "side", "gram", "label"), [
+    ([("金港大厦", [("poi", 0, 4)])] * 5, "end", "大厦", "poi"),
+    ([("金港大厦", [("poi", 0, 4)])] * 5, "start", "金港", "poi"),
+    ([("金港大厦", [("poi", 0, 4)])] * 4, "end", "大厦", None),  # below the minimum count
+    ([("金港大厦", [("poi", 0, 4)])] * 3 + [("金港大厦", [("subpoi", 0, 4)])] * 3, "end", "大厦", None),
+])
+def test_learn_affixes(gold, side, gram, label):
+    assert learn_affixes(gold)[side].get(gram) == label
+
+
+def test_tuning_split_holds_out_every_seventh_line():
+    fit, held = split(list(range(70)))
+    assert len(held) == 10 and not set(fit) & set(held)
