@@ -2,6 +2,8 @@
 district-wide school-perimeter report, and place search — on the demo district at 10^6 entities.
 
 ``python -m bench.bench_search --out FILE [--quick] [--url URL]`` prints and writes one Markdown section.
+The district comes from ``bench.common.bench_database`` (the 1M one ``make bench`` shares, or a scratch
+copy at the size asked for); ``--url`` measures an existing database that already holds one.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from bench.common import percentiles_ms, scratch_database, table, timed
+from bench.common import bench_database, percentiles_ms, table, timed
 from models.db import make_engine
 from spatial.perimeter import perimeter_report
-from spatial.search import _ENTERPRISES_SQL
+from spatial.search import _ENTERPRISES_SQL, Disclosure, radius_features
 
 SCHOOLS = 500
 RADIUS_M = 200
@@ -33,46 +35,29 @@ RADIUS_M = 200
 def run(engine_url: str | None, out_path: str, quick: bool) -> str:
     n_enterprises, n_queries = (100_000, 400) if quick else (1_000_000, 3000)
     if engine_url is None:
-        with scratch_database("marketmap_bench_search") as url:
+        with bench_database(n_enterprises) as url:
             return run(url, out_path, quick)
     engine = make_engine(engine_url)
-    build_s = _ensure_data(engine, n_enterprises)
+    with engine.connect() as conn:
+        n_enterprises = conn.execute(text("SELECT count(*) FROM enterprise")).scalar_one()
     centres = _dense_centres(engine, n_queries)
     port = _free_port()
     server = _start_server(engine_url, port)
     try:
         http_radius = _http_radius(port, centres)
         sql_radius = _sql_radius(engine, centres)
+        sql_features = _sql_features(engine, centres)
         report = _report_timing(engine)
         places_http = _http_places(port, _place_queries(engine, 600 if quick else 2000))
     finally:
         server.terminate()
         server.wait(timeout=30)
     engine.dispose()
-    md = _markdown(n_enterprises, build_s, http_radius, sql_radius, report, places_http)
+    md = _markdown(n_enterprises, http_radius, sql_radius, sql_features, report, places_http)
     with open(out_path, "w", encoding="utf-8") as fh:
         fh.write(md)
     print(md)
     return md
-
-
-def _ensure_data(engine, n_enterprises: int) -> float | None:
-    """Build the demo district unless the database already holds enterprises; top schools up to 500."""
-    with engine.connect() as conn:
-        have = conn.execute(text("SELECT count(*) FROM enterprise")).scalar_one()
-    build_s = None
-    if have == 0:
-        from app.demo import build_demo
-
-        build_s, _ = timed(build_demo, engine, enterprises=n_enterprises, seed=7, progress=False)
-    with engine.begin() as conn:
-        schools = conn.execute(text("SELECT count(*) FROM poi WHERE kind = 'school'")).scalar_one()
-        if schools < SCHOOLS:  # extra schools on random entity sites, so the report has 500 to answer
-            conn.execute(text("""INSERT INTO poi (kind, name, source, geom)
-                SELECT 'school', '基准测试学校' || row_number() OVER (), 'bench', geom
-                FROM enterprise WHERE geom IS NOT NULL ORDER BY random() LIMIT :n"""), {"n": SCHOOLS - schools})
-        conn.execute(text("ANALYZE enterprise; ANALYZE poi"))
-    return build_s
 
 
 def _dense_centres(engine, n: int) -> list[tuple[float, float]]:
@@ -90,7 +75,10 @@ def _free_port() -> int:
 
 
 def _start_server(engine_url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "MARKETMAP_DATABASE_URL": engine_url, "MARKETMAP_ENV": "production"}
+    # One client sends thousands of requests a minute: lift the public rate limit (the limiter still runs
+    # and is measured) so every answer is a real search, not a 429.
+    env = {**os.environ, "MARKETMAP_DATABASE_URL": engine_url, "MARKETMAP_ENV": "production",
+           "MARKETMAP_RATE_LIMIT": "1000000 per minute"}
     marketmap = str(Path(sys.executable).with_name("marketmap"))
     proc = subprocess.Popen([marketmap, "serve", "--port", str(port), "--workers", "2"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -141,14 +129,41 @@ def _sql_radius(engine, centres, warmup: int = 50) -> dict:
     return {**percentiles_ms(times), "rows": rows}
 
 
+def _sql_features(engine, centres, warmup: int = 50) -> dict:
+    """The statement the view runs: the same search serialised as GeoJSON features in SQL, public fields."""
+    from app.auth import PUBLIC_ENTERPRISE_FIELDS
+
+    public = Disclosure(public_fields=PUBLIC_ENTERPRISE_FIELDS)
+    times = []
+    with Session(engine) as session:
+        for i, (x, y) in enumerate(centres):
+            seconds, _ = timed(radius_features, session, lon=x, lat=y, radius_m=RADIUS_M, disclosure=public)
+            if i >= warmup:
+                times.append(seconds)
+    return percentiles_ms(times)
+
+
 def _report_timing(engine, repeats: int = 3) -> dict:
+    """The district-wide report over 500 schools: the demo's own plus bench schools on random entity sites,
+    added in this session only and rolled back, so a shared database is left as it was."""
     runs = []
     with Session(engine) as session:
+        _top_up_schools(session)
         for _ in range(repeats):
             seconds, report = timed(perimeter_report, session, poi_kind="school", radius_m=RADIUS_M)
             runs.append(seconds)
+        session.rollback()
     return {"seconds": sorted(runs)[len(runs) // 2], "schools": len(report),
             "entities": sum(len(r["entities"]) for r in report)}
+
+
+def _top_up_schools(session: Session) -> None:
+    schools = session.execute(text("SELECT count(*) FROM poi WHERE kind = 'school'")).scalar_one()
+    if schools < SCHOOLS:
+        session.execute(text("""INSERT INTO poi (kind, name, source, geom)
+            SELECT 'school', '基准测试学校' || row_number() OVER (), 'bench', geom
+            FROM enterprise WHERE geom IS NOT NULL ORDER BY random() LIMIT :n"""), {"n": SCHOOLS - schools})
+        session.execute(text("ANALYZE poi"))
 
 
 def _place_queries(engine, n: int) -> list[str]:
@@ -175,7 +190,7 @@ def _http_places(port: int, queries: list[str]) -> dict:
     return _http_get_times(port, paths)
 
 
-def _markdown(n, build_s, http_radius, sql_radius, report, places) -> str:
+def _markdown(n, http_radius, sql_radius, sql_features, report, places) -> str:
     ratio = http_radius["p50"] / sql_radius["p50"] if sql_radius["p50"] else float("nan")
     fmt = lambda r: f"{r['p50']:.2f} / {r['p90']:.2f} / {r['p99']:.2f} ms"  # noqa: E731
     rows = [
@@ -184,15 +199,16 @@ def _markdown(n, build_s, http_radius, sql_radius, report, places) -> str:
          f"statuses {http_radius['statuses']}"],
         ["same query as raw SQL, rows fetched, p50 / p90 / p99", fmt(sql_radius),
          f"{sql_radius['rows'] / max(sql_radius['n'], 1):.0f} rows each"],
-        ["HTTP / SQL ratio at p50", f"{ratio:.2f}", "goal ≤ 1.5"],
+        ["the view's statement: same rows as GeoJSON built in SQL, p50 / p90 / p99", fmt(sql_features),
+         "public fields; what the HTTP request waits for"],
+        ["HTTP / SQL ratio at p50", f"{ratio:.2f}", "goal ≤ 1.5 (against the raw SQL row)"],
         [f"perimeter report, every school ({report['schools']}), one query", f"{report['seconds']:.2f} s",
          f"{report['entities']:,} restricted entities inside; goal ≤ 2 s"],
         ["place search via HTTP, p50 / p90 / p99", fmt(places),
          f"{places['n']:,} requests, statuses {places['statuses']}; goal p99 ≤ 20 ms"],
     ]
-    built = f", demo built in {build_s:.0f} s" if build_s else ""
     return (f"## Spatial search: radius, perimeter report, place search\n\n{n:,} enterprises (demo district"
-            f"{built}); centres on random entity sites (dense), one client with keep-alive, first 50 requests "
+            "); centres on random entity sites (dense), one client with keep-alive, first 50 requests "
             "discarded. Goals at 10^6: radius p50 ≤ 5 ms, p99 ≤ 25 ms, HTTP/SQL ≤ 1.5.\n\n"
             + table(["measure", "result", "notes"], rows) + "\n")
 
@@ -201,6 +217,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--url", default=None, help="an existing migrated database (default: a scratch one)")
+    parser.add_argument("--url", default=None, help="an existing database holding the demo district (default: bench_database)")
     args = parser.parse_args()
     run(args.url, args.out, args.quick)
