@@ -1,40 +1,54 @@
 """Assignment of entities, buildings, POIs, addresses and complaints to the grids of a version.
 
-Set-based, grid-outer (PERFORMANCE-NOTES): each grid scans the points it covers through the GiST
+Set-based, grid-outer (PERFORMANCE-NOTES): each grid scans the points it covers through a GiST
 index. A point on a shared edge or corner is covered by several grids; the lowest code wins.
 Points within ``NEAR_M`` metres of their grid's boundary are flagged ``near_boundary``: they
 are the ones *not* covered by the grid shrunk inwards by that distance (a negative buffer on the
 spheroid). Only rows whose grid or flag changes are written.
 
-On activation with a previous version, only points that can have moved are re-tested: those in
-grids whose code or geometry changed, those in no grid, and those covered by a changed grid.
+The points to re-test are first copied, narrow and in spatial order, into a temporary table with
+its own GiST index: probing the table's own index costs one random heap page per point (the
+table is in load order, and bloated right after a bulk write), the copy costs one sequential scan.
+A full run re-tests every point. On activation with a previous version only what can have moved
+is re-tested: points in no grid or in a grid whose code or geometry changed, and points covered
+by a changed grid.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gridding.errors import GridError
+
 TABLES = ("enterprise", "building", "poi", "address_entry", "complaint")  # constants, never user input
 FLAGGED = ("enterprise",)  # tables with a near_boundary column (the schema has it for entities only)
 NEAR_M = 20.0
 OUTSIDE_LISTED = 1000  # rows of "outside every grid" kept in a report, per table
+BULK_SHARE = 0.2  # writing more than this share of a table: rebuild its grid_code index after the write
 
+_SETTINGS = """
+    SET LOCAL synchronous_commit = off;
+    SET LOCAL jit = off;
+    SET LOCAL work_mem = '256MB'
+"""
 _BASE_LEVEL = text("""
     SELECT level FROM grid WHERE version_id = :v
     ORDER BY array_position(ARRAY['grid', 'community', 'street'], level::text) LIMIT 1
 """)
+# reach: the grid grown by more than NEAR_M, a bounding-box filter for "a grid within NEAR_M".
 _GRIDS = """
     DROP TABLE IF EXISTS _ga_grids;
     CREATE TEMP TABLE _ga_grids AS
-    SELECT code, geom, ST_Buffer(geom::geography, -{near})::geometry AS inner_geom
+    SELECT code, geom, ST_Buffer(geom::geography, -{near})::geometry AS inner_geom,
+           ST_Buffer(geom::geography, {reach})::geometry AS reach
     FROM grid WHERE version_id = :v AND level = :level;
-    CREATE INDEX ON _ga_grids USING gist (geom);
-    CREATE INDEX ON _ga_grids USING gist ((geom::geography));
-    ANALYZE _ga_grids;
+    CREATE INDEX ON _ga_grids USING gist (reach);
+    ANALYZE _ga_grids
 """
 # Grids of the new version whose code is new or whose geometry differs from the previous version.
 _CHANGED = """
@@ -44,60 +58,61 @@ _CHANGED = """
     WHERE ST_Equals(o.geom, n.geom);
     CREATE TEMP TABLE _ga_changed AS
     SELECT n.* FROM _ga_grids n WHERE NOT EXISTS (SELECT 1 FROM _ga_same s WHERE s.code = n.code);
-    ANALYZE _ga_same; ANALYZE _ga_changed;
+    ANALYZE _ga_same; ANALYZE _ga_changed
 """
-_FULL = """
+# The points to re-test with what is stored for them now, in spatial (Hilbert) order.
+_POINTS = """
+    DROP TABLE IF EXISTS _ga_pts;
+    CREATE TEMP TABLE _ga_pts AS SELECT * FROM ({select}) s ORDER BY geom;
+    CREATE INDEX ON _ga_pts USING gist (geom);
+    ANALYZE _ga_pts
+"""
+_ALL = "SELECT t.id, t.geom, t.grid_code, {near} AS near_boundary FROM {table} t WHERE t.geom IS NOT NULL"
+_MAYBE_MOVED = _ALL + """ AND NOT EXISTS (SELECT 1 FROM _ga_same s WHERE s.code = t.grid_code)
+    UNION ALL
+    SELECT DISTINCT ON (p.id) p.* FROM _ga_changed g CROSS JOIN LATERAL (
+        SELECT t.id, t.geom, t.grid_code, {near} AS near_boundary FROM {table} t
+        WHERE ST_Covers(g.geom, t.geom) AND EXISTS (SELECT 1 FROM _ga_same s WHERE s.code = t.grid_code) OFFSET 0) p
+"""
+# Covered points get the lowest covering code; the others none, flagged if a grid is within NEAR_M.
+_ASSIGN = """
     DROP TABLE IF EXISTS _ga_new;
     CREATE TEMP TABLE _ga_new AS
-    SELECT DISTINCT ON (p.id) p.id, g.code, NOT ST_Covers(g.inner_geom, p.geom) AS near
+    SELECT DISTINCT ON (p.id) p.id, g.code, NOT ST_Covers(g.inner_geom, p.geom) AS near, p.grid_code AS from_code,
+           p.near_boundary AS from_near
     FROM _ga_grids g CROSS JOIN LATERAL (
-        SELECT t.id, t.geom FROM {table} t WHERE ST_Covers(g.geom, t.geom) OFFSET 0) p
+        SELECT p.* FROM _ga_pts p WHERE ST_Covers(g.geom, p.geom) OFFSET 0) p
     ORDER BY p.id, g.code;
-    CREATE UNIQUE INDEX ON _ga_new (id);
     ANALYZE _ga_new;
+    INSERT INTO _ga_new
+    SELECT p.id, NULL, EXISTS (SELECT 1 FROM _ga_grids g WHERE g.reach && p.geom
+                                 AND ST_DWithin(g.geom::geography, p.geom::geography, {near})),
+           p.grid_code, p.near_boundary
+    FROM _ga_pts p WHERE NOT EXISTS (SELECT 1 FROM _ga_new a WHERE a.id = p.id);
+    DROP TABLE IF EXISTS _ga_diff;
+    CREATE TEMP TABLE _ga_diff AS
+    SELECT id, from_code, code, near FROM _ga_new
+    WHERE from_code IS DISTINCT FROM code OR from_near IS DISTINCT FROM near;
+    ANALYZE _ga_diff
 """
-_INCREMENTAL = """
-    DROP TABLE IF EXISTS _ga_scope; DROP TABLE IF EXISTS _ga_new;
-    CREATE TEMP TABLE _ga_scope AS
-    SELECT t.id FROM {table} t
-    WHERE t.geom IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _ga_same s WHERE s.code = t.grid_code)
-    UNION
-    SELECT p.id FROM _ga_changed g CROSS JOIN LATERAL (
-        SELECT t.id FROM {table} t WHERE ST_Covers(g.geom, t.geom) OFFSET 0) p;
-    CREATE UNIQUE INDEX ON _ga_scope (id);
-    ANALYZE _ga_scope;
-    CREATE TEMP TABLE _ga_new AS
-    SELECT s.id, g.code, NOT ST_Covers(g.inner_geom, t.geom) AS near
-    FROM _ga_scope s JOIN {table} t ON t.id = s.id
-    CROSS JOIN LATERAL (SELECT code, inner_geom FROM _ga_grids g WHERE ST_Covers(g.geom, t.geom)
-                        ORDER BY code LIMIT 1) g;
-    CREATE UNIQUE INDEX ON _ga_new (id);
-    ANALYZE _ga_new;
-"""
-_SCOPE = {"full": ("{table} t", "t.geom IS NOT NULL AND"),
-          "incremental": ("_ga_scope s JOIN {table} t ON t.id = s.id", "")}
-_MOVES = """
-    SELECT t.grid_code AS from_code, a.code AS to_code, count(*) AS n
-    FROM {scope} LEFT JOIN _ga_new a ON a.id = t.id
-    WHERE {cond} t.grid_code IS DISTINCT FROM a.code GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2
-"""
-_WRITE_ASSIGNED = """
-    UPDATE {table} t SET grid_code = a.code{set_near} FROM _ga_new a
-    WHERE t.id = a.id AND (t.grid_code IS DISTINCT FROM a.code{or_near})
-"""
-# Outside every grid: no grid code; flagged if a grid is within NEAR_M metres all the same.
-_WRITE_OUTSIDE = """
-    UPDATE {table} t SET grid_code = NULL{set_near_o}
-    FROM (SELECT t.id, EXISTS (SELECT 1 FROM _ga_grids g
-                               WHERE ST_DWithin(g.geom::geography, t.geom::geography, {near})) AS near
-          FROM {scope} WHERE {cond} NOT EXISTS (SELECT 1 FROM _ga_new a WHERE a.id = t.id)) o
-    WHERE t.id = o.id AND (t.grid_code IS NOT NULL{or_near_o})
+_MOVES = text("""
+    SELECT from_code, code AS to_code, count(*) AS n FROM _ga_diff
+    WHERE from_code IS DISTINCT FROM code GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2
+""")
+_WRITE = """
+    UPDATE {table} t SET grid_code = d.code{set_near} FROM _ga_diff d
+    WHERE t.id = d.id AND (t.grid_code IS DISTINCT FROM d.code{or_near})
 """
 _OUTSIDE = """
     SELECT t.id, ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat FROM {table} t
     WHERE t.geom IS NOT NULL AND t.grid_code IS NULL ORDER BY t.id LIMIT :limit
 """
 _OUTSIDE_COUNT = "SELECT count(*) FROM {table} t WHERE t.geom IS NOT NULL AND t.grid_code IS NULL"
+_GRID_CODE_INDEX = text("""
+    SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
+    FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+    WHERE i.indrelid = CAST(:table AS regclass) AND a.attname = 'grid_code' AND i.indnatts = 1
+""")
 _RECORD = text("""
     INSERT INTO grid_assignment_run (version_id, mode, finished_at, rows_changed, rows_outside, report)
     VALUES (:v, :mode, now(), :changed, :outside, CAST(:report AS jsonb)) RETURNING id
@@ -112,6 +127,7 @@ class TableReport:
     outside_count: int = 0
     outside: list[dict] = field(default_factory=list)  # {id, lon, lat}, first OUTSIDE_LISTED
     seconds: float = 0.0
+    rows_tested: int = 0
 
 
 @dataclass
@@ -141,13 +157,14 @@ def assign_version(session: Session, *, version_id: int, previous_version_id: in
 
     With ``previous_version_id`` only what can have moved since that version is re-tested.
     Returns what moved from which grid to which, and what lies outside every grid (listed,
-    never dropped). Records the run in ``grid_assignment_run``. The caller commits.
+    never dropped). Records the run in ``grid_assignment_run``. The caller commits; until then
+    the transaction runs with ``synchronous_commit`` and JIT off.
     """
     level = session.execute(_BASE_LEVEL, {"v": version_id}).scalar()
     if level is None:
-        from gridding.errors import GridError
         raise GridError(f"网格版本没有网格 / grid version {version_id} has no grids")
-    _run(session, _GRIDS.format(near=NEAR_M), {"v": version_id, "level": level})
+    _run(session, _SETTINGS, {})
+    _run(session, _GRIDS.format(near=NEAR_M, reach=2 * NEAR_M), {"v": version_id, "level": level})
     mode = "full"
     if previous_version_id is not None:
         _run(session, _CHANGED, {"prev": previous_version_id, "level": level})
@@ -162,22 +179,41 @@ def assign_version(session: Session, *, version_id: int, previous_version_id: in
 def _assign_table(session: Session, table: str, mode: str) -> TableReport:
     assert table in TABLES
     started = time.perf_counter()
-    _run(session, (_FULL if mode == "full" else _INCREMENTAL).format(table=table), {})
-    scope, cond = _SCOPE[mode]
-    parts = {"table": table, "scope": scope.format(table=table), "cond": cond, "near": NEAR_M,
-             "set_near": "", "or_near": "", "set_near_o": "", "or_near_o": ""}
-    if table in FLAGGED:
-        parts.update(set_near=", near_boundary = a.near", or_near=" OR t.near_boundary IS DISTINCT FROM a.near",
-                     set_near_o=", near_boundary = o.near", or_near_o=" OR t.near_boundary IS DISTINCT FROM o.near")
-    moves = [dict(r._mapping) for r in session.execute(text(_MOVES.format(**parts)))]
-    written = session.execute(text(_WRITE_ASSIGNED.format(**parts))).rowcount
-    written += session.execute(text(_WRITE_OUTSIDE.format(**parts))).rowcount
-    report = TableReport(table, rows_changed=written, moves=moves)
+    select = (_ALL if mode == "full" else _MAYBE_MOVED).format(
+        table=table, near="t.near_boundary" if table in FLAGGED else "false")
+    _run(session, _POINTS.format(select=select), {})
+    _run(session, _ASSIGN.format(near=NEAR_M), {})
+    report = TableReport(table, moves=[dict(r._mapping) for r in session.execute(_MOVES)])
+    report.rows_tested = session.execute(text("SELECT count(*) FROM _ga_pts")).scalar_one()
+    report.rows_changed = _write(session, table, bulk=_is_bulk(session, table, tested=report.rows_tested))
     report.outside_count = session.execute(text(_OUTSIDE_COUNT.format(table=table))).scalar_one()
     report.outside = [dict(r._mapping) for r in session.execute(text(_OUTSIDE.format(table=table)),
                                                                 {"limit": OUTSIDE_LISTED})]
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _is_bulk(session: Session, table: str, *, tested: int) -> bool:
+    changes = session.execute(text("SELECT count(*) FROM _ga_diff")).scalar_one()
+    rows = session.execute(text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+                           {"t": table}).scalar_one()
+    return changes > 0 and changes >= BULK_SHARE * max(rows, tested)
+
+
+def _write(session: Session, table: str, *, bulk: bool) -> int:
+    """Write the rows whose grid or flag changed. For a bulk write (the first assignment, most
+    rows) the table's grid_code index is dropped first and rebuilt once after: maintaining it row
+    by row costs more than rebuilding it. Readers of ``table`` wait for the commit meanwhile."""
+    parts = {"table": table, "set_near": "", "or_near": ""}
+    if table in FLAGGED:
+        parts.update(set_near=", near_boundary = d.near", or_near=" OR t.near_boundary IS DISTINCT FROM d.near")
+    indexes = session.execute(_GRID_CODE_INDEX, {"table": table}).all() if bulk else []
+    for index in indexes:
+        session.execute(text(f"DROP INDEX {index.name}"))
+    written = session.execute(text(_WRITE.format(**parts))).rowcount
+    for index in indexes:
+        session.execute(text(index.definition))
+    return written
 
 
 def _run(session: Session, script: str, params: dict) -> None:
@@ -186,8 +222,6 @@ def _run(session: Session, script: str, params: dict) -> None:
 
 
 def _record(session: Session, report: AssignmentReport) -> int:
-    import json
-
     summary = report.to_dict()
     for t in summary["tables"]:
         t["outside"] = t["outside"][:100]

@@ -74,3 +74,38 @@ def test_full_and_incremental_assignment_agree(session):
     assert grid_of(session, "enterprise", ids) == incremental
     assert again.rows_changed == 0
     assert incremental["edge_new"][0] == "S01C02G01"  # on the moved edge: lowest code
+
+
+def test_bulk_write_rebuilds_the_grid_code_index(session, monkeypatch):
+    from sqlalchemy import text
+
+    from gridding import assign
+
+    monkeypatch.setattr(assign, "BULK_SHARE", 0.0)  # every write counts as bulk: drop, write, recreate
+    ids = add_points(session, "enterprise", POINTS)
+    load_version(session, "grid_shared_edge", "t-v1", active=True)
+    got = grid_of(session, "enterprise", ids)
+    assert got["corner"] == ("S01C01G01", True) and got["outside_near"] == (None, True)
+    indexes = session.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'enterprise'")).scalars().all()
+    assert "ix_enterprise_grid_code" in indexes
+
+
+def test_incremental_activation_retests_only_what_can_have_moved(session):
+    from sqlalchemy import text
+
+    ids = add_points(session, "enterprise", {**POINTS, "north_d": (100.015, 30.008)})
+    load_version(session, "grid_shared_edge", "t-v1", active=True)
+    # A stale code in an unchanged grid is left alone by an incremental run (it is not re-tested) ...
+    session.execute(text("UPDATE enterprise SET grid_code = 'S01C01G02' WHERE id = :id"), {"id": ids["inside_a"]})
+    report = load_version(session, "grid_moved_edge", "t-v2", active=True)
+    got = grid_of(session, "enterprise", ids)
+    assert got["inside_a"][0] == "S01C01G02" and got["north_d"][0] == "S01C02G03"
+    enterprise = report.tables[0]
+    assert 0 < enterprise.rows_tested < session.execute(
+        text("SELECT count(*) FROM enterprise WHERE geom IS NOT NULL")).scalar_one()
+    # ... and put right by a full one.
+    from gridding.assign import assign_version
+
+    version_id = session.execute(text("SELECT id FROM grid_version WHERE name = 't-v2'")).scalar_one()
+    assign_version(session, version_id=version_id, tables=("enterprise",))
+    assert grid_of(session, "enterprise", ids)["inside_a"] == ("S01C01G01", False)
