@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import create_scratch_database, drop_scratch_database
 from sqlalchemy import text
 
 from app.demo.uscc import make_uscc
 from importer.batch import PAUSE_ENV
 from models import migrate
 from models.db import make_engine
+from tests.conftest import create_scratch_database, drop_scratch_database
 
 MARKETMAP = Path(sys.executable).with_name("marketmap")
 

@@ -7,7 +7,6 @@ import io
 import threading
 
 import pytest
-from conftest import create_scratch_database, drop_scratch_database
 from flask import g, request
 from PIL import Image
 from sqlalchemy.orm import Session
@@ -19,6 +18,7 @@ from app.auth import Viewer
 from models import migrate
 from models.db import make_engine
 from supervision.risk import CLASS_INFO
+from tests.conftest import create_scratch_database, drop_scratch_database
 
 pytestmark = pytest.mark.browser
 
