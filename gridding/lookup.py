@@ -10,14 +10,16 @@ from sqlalchemy.orm import Session
 from gridding.assign import NEAR_M
 from gridding.errors import GridError, GridNotFound
 
-# The finest level covering the point, lowest code on shared edges: one index probe, ≤ 3 rows.
+# The finest level covering the point, lowest code on shared edges: one index probe, ≤ 3 rows per
+# version; the distance to the edge is measured for the chosen grid only.
 _AT = text(f"""
     SELECT g.code, g.name, g.level, g.parent_code,
-           ST_DWithin(ST_Boundary(g.geom)::geography, p.pt::geography, {NEAR_M}) AS near_boundary
-    FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt) p
-    JOIN grid g ON ST_Covers(g.geom, p.pt)
-    JOIN grid_version v ON v.id = g.version_id AND v.status = 'active'
-    ORDER BY array_position(ARRAY['grid', 'community', 'street'], g.level::text), g.code LIMIT 1
+           ST_DWithin(ST_Boundary(g.geom)::geography, g.pt::geography, {NEAR_M}) AS near_boundary
+    FROM (SELECT g.*, p.pt
+          FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt) p
+          JOIN grid g ON ST_Covers(g.geom, p.pt)
+          JOIN grid_version v ON v.id = g.version_id AND v.status = 'active'
+          ORDER BY array_position(ARRAY['grid', 'community', 'street'], g.level::text), g.code LIMIT 1) g
 """)
 _LIST = text("""
     SELECT g.code, g.name, g.level, g.parent_code, g.area_m2::float AS area_m2, v.name AS version
