@@ -35,9 +35,8 @@ def compare(a: str, b: str) -> Verdict:
     partial: one contains the other, or they agree above some level and differ below;
     none: different places.
 
-    The level comes from the learned scorer (``scorer``) over pair features (``pairs``), with
-    the rule verdict (``judge``) as one of its features; "exact" further needs the door and
-    building numbers not to contradict each other. ``score`` is P(partial)/2 + P(exact).
+    The level comes from the learned scorer (``scorer``) over pair features (``pairs``);
+    "exact" further needs the door and building numbers not to contradict each other. ``score`` is P(partial)/2 + P(exact).
 
     >>> compare("重庆市渝北区新牌坊二路12号3栋", "新牌坊二路十二号3号楼").level
     'exact'
@@ -49,10 +48,9 @@ def compare(a: str, b: str) -> Verdict:
 
 def relate(fa: Fields, fb: Fields, na: str, nb: str) -> Verdict:
     """The learned verdict for extracted fields ``fa``/``fb`` and normalised texts ``na``/``nb``."""
-    rule = judge(fa, fb)
-    probs = load_scorer().probabilities(pair_tokens(fa, fb, na, nb, rule.level))
+    probs = load_scorer().probabilities(pair_tokens(fa, fb, na, nb))
     best = max(range(3), key=probs.__getitem__)
-    level, reasons = CLASSES[best], list(rule.reasons)
+    level, reasons = CLASSES[best], _reasons(fa, fb)
     if _same_fields(fa, fb):
         reasons.append("道路、门牌、名称、楼栋至室号全部一致")
         return Verdict("exact", max(round(probs[1] / 2 + probs[2], 4), SAME_FIELDS_SCORE), reasons)
@@ -61,6 +59,16 @@ def relate(fa: Fields, fb: Fields, na: str, nb: str) -> Verdict:
         reasons.append("门牌或楼栋号不一致，不判完全匹配")
     reasons.append(f"模型判定{level}({probs[best]:.2f})")
     return Verdict(level, round(probs[1] / 2 + probs[2], 4), reasons)
+
+
+def _reasons(fa: Fields, fb: Fields) -> list[str]:
+    """Short notes on the fields both sides give: 道路相同, 门牌不同, 楼栋相同…"""
+    out = []
+    for x, y, word in ((fa.district, fb.district, "区县"), (fa.road, fb.road, "道路"),
+                       (fa.roadno, fb.roadno, "门牌"), (fa.name, fb.name, "名称"), (fa.building, fb.building, "楼栋")):
+        if x and y:
+            out.append(word + ("相同" if x == y else "不同"))
+    return out
 
 
 def _same_fields(fa: Fields, fb: Fields) -> bool:
@@ -80,8 +88,8 @@ def _differs_exactly(x: str, y: str) -> bool:
 
 
 def judge(fa: Fields, fb: Fields) -> Verdict:
-    """The rule verdict for two already-extracted field sets: the library's fast relation and
-    a feature of the learned scorer (see ``compare``)."""
+    """The rule verdict for two already-extracted field sets: the library's fast relation
+    (``compare`` uses the learned scorer instead)."""
     reasons: list[str] = []
     if _differs(fa.district, fb.district) or _differs(fa.town, fb.town):
         return Verdict("none", 0.0, ["行政区划不同"])

@@ -2,8 +2,9 @@
 
 Every feature is a short categorical token ("road=eq", "name_pr=9", "finer=b"…): per-field
 agreement (equal / one inside the other / same head number / edit-similarity bucket / only one
-side has it), which side is finer, name and whole-text overlaps, length ratio, the rule verdict,
-and a few conjunctions. Tokens keep inference a handful of dict look-ups (see ``scorer``).
+side has it), which side is finer, name and whole-text overlaps, length ratio, and a few
+conjunctions. (The rule verdict ``compare.judge`` added nothing once these were in.)
+Tokens keep inference a handful of dict look-ups (see ``scorer``).
 """
 
 from __future__ import annotations
@@ -98,9 +99,8 @@ def _poi_hint(norm: str) -> bool:
     return False
 
 
-def pair_tokens(fa: Fields, fb: Fields, na: str, nb: str, rule: str) -> list[str]:
-    """All feature tokens of one pair: fields ``fa``/``fb``, normalised texts ``na``/``nb``,
-    and the rule verdict ``rule`` (exact/partial/none)."""
+def pair_tokens(fa: Fields, fb: Fields, na: str, nb: str) -> list[str]:
+    """All feature tokens of one pair: fields ``fa``/``fb`` and normalised texts ``na``/``nb``."""
     rel = dict(zip(FIELDS, map(field_relation, FIELDS, fa, fb), strict=True))
     tokens = [f"{k}={v}" for k, v in rel.items()]
     names = name_tokens(fa.name, fb.name)
@@ -109,10 +109,9 @@ def pair_tokens(fa: Fields, fb: Fields, na: str, nb: str, rule: str) -> list[str
     runs = shared_run_tokens(fa, fb, na, nb)
     tokens += names + overlap_tokens(na, nb) + runs
     tokens += [f"{runs[0]}|{runs[1]}", f"{runs[2]}|finer={finer}"]
-    tokens += [f"finer={finer}", f"rule={rule}", f"rule={rule}|finer={finer}",
-               f"road={rel['road']}|no={rel['roadno']}", f"no={rel['roadno']}|bld={rel['building']}",
+    tokens += [f"finer={finer}", f"road={rel['road']}|no={rel['roadno']}", f"no={rel['roadno']}|bld={rel['building']}",
                f"{names[0]}|bld={rel['building']}", f"{names[0]}|road={rel['road']}",
-               f"{names[0]}|rule={rule}", f"bld={rel['building']}|unit={rel['unit']}|fl={rel['floor']}"]
+               f"bld={rel['building']}|unit={rel['unit']}|fl={rel['floor']}"]
     if _poi_hint(nb):
         tokens.append("b_poi_hint")
     if _poi_hint(na):

@@ -11,7 +11,6 @@ import zlib
 from collections import Counter
 from pathlib import Path
 
-from .compare import judge
 from .fields import extract
 from .normalize import normalize
 from .pairs import pair_tokens
@@ -36,8 +35,7 @@ def is_training_query(query: str) -> bool:
 
 def tokens_of(a: str, b: str) -> list[str]:
     """The scorer's feature tokens for one pair, as ``compare`` computes them."""
-    fa, fb = extract(a), extract(b)
-    return pair_tokens(fa, fb, normalize(a), normalize(b), judge(fa, fb).level)
+    return pair_tokens(extract(a), extract(b), normalize(a), normalize(b))
 
 
 def train_scorer(ccks_file: Path, out_file: Path) -> dict:
