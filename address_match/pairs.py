@@ -93,10 +93,7 @@ def _fine_count(f: Fields) -> int:
 
 
 def _poi_hint(norm: str) -> bool:
-    for word in _POI_WORDS:
-        if word in norm:
-            return True
-    return False
+    return any(word in norm for word in _POI_WORDS)
 
 
 def pair_tokens(fa: Fields, fb: Fields, na: str, nb: str) -> list[str]:
