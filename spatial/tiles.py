@@ -17,6 +17,7 @@ activation bump, so a changed class always yields a new ETag and never a stale c
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from dataclasses import dataclass
 
@@ -207,11 +208,8 @@ def _url(session: Session | Connection) -> str:
 
 
 def _count_params(counts: dict[str, tuple[int, int, int, int, int]], scope: TileScope) -> dict:
-    codes = list(counts)
-    params = {"c_code": codes, "c_n": [counts[c][0] for c in codes]}
-    for i, cls in enumerate("abcd", start=1):
-        params[f"c_{cls}"] = [counts[c][i] if _sees(scope, c) else None for c in codes]
-    return params
+    visible = {code: [n[0], *(n[1:] if _sees(scope, code) else (None,) * 4)] for code, n in counts.items()}
+    return {"counts": json.dumps(visible, separators=(",", ":"))}
 
 
 def _sees(scope: TileScope, grid_code: str) -> bool:
@@ -224,8 +222,10 @@ _BOUNDS = ("WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env, "
            "ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326) AS box) ")
 _MVT_GEOM = "ST_AsMVTGeom(ST_Transform({col}, 3857), bounds.env, :extent, :buffer, true)"
 _ACTIVE_GRID = "JOIN grid_version v ON v.id = g.version_id AND v.status = 'active'"
-_COUNTS = ("LEFT JOIN unnest(CAST(:c_code AS text[]), CAST(:c_n AS int[]), CAST(:c_a AS int[]), CAST(:c_b AS int[]), "
-           "CAST(:c_c AS int[]), CAST(:c_d AS int[])) AS c(code, n, n_a, n_b, n_c, n_d) ON c.code = g.code")
+# Counts come as one JSON object {grid code: [n, n_a, n_b, n_c, n_d]} and are looked up per grid: joining
+# unnest()ed arrays let the planner (expecting one grid row) rescan 3,000 codes per grid, 1.5 s per z12 tile.
+_COUNTS = ("LEFT JOIN LATERAL (SELECT (x->>0)::int AS n, (x->>1)::int AS n_a, (x->>2)::int AS n_b, (x->>3)::int AS n_c, "
+           "(x->>4)::int AS n_d FROM (SELECT CAST(:counts AS jsonb) -> g.code::text AS x) j WHERE x IS NOT NULL) c ON true")
 
 _SQL = {
     "enterprise_points": _BOUNDS + f"""
