@@ -42,6 +42,9 @@ def import_version(session: Session, frame: gpd.GeoDataFrame, *, name: str, note
         "version_id": version_id, "codes": list(frame.code), "names": list(frame.name),
         "levels": list(frame.level), "parents": [p if isinstance(p, str) and p else None for p in frame.parent_code],
         "wkbs": [g.wkb_hex for g in frame.geometry]})
+    # Fresh statistics: with the previous version's only, validation's self-join was planned as a
+    # nested loop over every pair of the new version's grids (minutes at 3,000 grids instead of < 1 s).
+    session.execute(text("ANALYZE grid"))
     counts = frame.level.value_counts().to_dict()
     return {"version": name, "id": version_id, "status": "inactive", "counts": counts}
 
