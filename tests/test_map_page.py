@@ -10,7 +10,7 @@ import pytest
 from flask import g, request
 from PIL import Image
 from sqlalchemy.orm import Session
-from test_tiles import CX, CY, build_area
+from tests.test_tiles import CX, CY, build_area
 from werkzeug.serving import make_server
 
 from app import create_app
