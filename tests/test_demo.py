@@ -1,10 +1,14 @@
 """The demo district's invariants, checked in SQL on the small demo built by ``demo_district``."""
 
+import numpy as np
+import pandas as pd
 import pytest
+import shapely
 from sqlalchemy import text
 
+from app.demo.addresses import normalize_all, normalize_entries
 from app.demo.generate import digest, generate
-from app.demo.load import COLUMNS
+from app.demo.load import COLUMNS, to_text
 from app.demo.uscc import is_valid_uscc
 
 SMALL = 1500
@@ -85,3 +89,35 @@ def test_same_seed_gives_the_same_frames():
     first = digest(generate(SMALL, seed=11, normalize=False), tables)
     assert first == digest(generate(SMALL, seed=11, normalize=False), tables)
     assert first != digest(generate(SMALL, seed=12, normalize=False), tables)
+
+
+def test_normalising_doors_and_suffixes_apart_matches_whole_texts():
+    """The generator normalises each building's door text and each 单元/层/室 suffix once; the
+    joined result must equal normalising every whole text."""
+    entries = generate(12000, seed=11)["address_entry"]
+    assert (entries.kind == "fine").sum() > 0
+    whole = normalize_all(entries.standard_text)
+    assert entries.normalized_text.tolist() == whole.tolist()
+
+
+def test_the_normalisation_shortcut_falls_back_when_a_join_changes_the_text():
+    doors = pd.Series(["重庆市渝北区金开大道88号", "重庆市渝北区金开大道9"])
+    suffixes = pd.Series(["12层", "楼3层"])  # 9楼 → 9层: a rule that crosses the join
+    out = normalize_entries(doors, suffixes, check_every=1)
+    assert out.tolist() == normalize_all(doors + suffixes).tolist()
+
+
+def test_copy_text_escapes_nulls_and_special_characters():
+    frame = pd.DataFrame({"a": ["x\ty", None, "c\\N", "", "line\nbreak"], "b": [1, 2, 3, 4, 5],
+                          "c": [1.5, np.nan, 2.0, 3.25, 0.1]})
+    assert to_text(frame, ["a", "b", "c"]) == (
+        "x\\ty\t1\t1.5\n\\N\t2\t\\N\nc\\\\N\t3\t2.0\n\\N\t4\t3.25\nline\\nbreak\t5\t0.1\n")
+    assert to_text(frame.iloc[[1, 3]], ["a", "b"]) == "\\N\t2\n\\N\t4\n"
+
+
+def test_copy_text_writes_points_as_shapely_does():
+    points = shapely.points(np.array([[106.5, 29.6], [106.61234567891, 29.7], [0.0, -1e-9]]))
+    geoms = pd.Series([points[0], None, points[1], points[2]], dtype=object)
+    lines = to_text(pd.DataFrame({"geom": geoms}), ["geom"]).splitlines()
+    expected = shapely.to_wkb(shapely.set_srid(points, 4326), hex=True, include_srid=True)
+    assert lines == [expected[0], "\\N", expected[1], expected[2]]
