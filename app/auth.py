@@ -110,6 +110,15 @@ ROUTE_POLICY: dict[str, str] = {
     "economy.Choropleth": "official",
     "economy.BuildingDetail": "official",
     "economy_page.economy_page": "official",
+    # OGC API – Features: public at the route; fields per viewer, complaints staff-only (ogc.collections)
+    "ogc.landing": "public",
+    "ogc.conformance": "public",
+    "ogc.api": "public",
+    "ogc.collections": "public",
+    "ogc.collection": "public",
+    "ogc.queryables": "public",
+    "ogc.features": "public",
+    "ogc.feature": "public",
 }
 
 

@@ -16,6 +16,7 @@ PAGE_MODULES: tuple[str, ...] = (
     "app.pages.map",
     "app.pages.perimeter",
     "app.pages.inspections",
+    "app.ogc",  # OGC API – Features (its own OpenAPI at /ogc/api)
 )
 
 
