@@ -54,8 +54,12 @@ def items(session: Session, collection: Collection, *, access: Access, query: It
     queryables = collection.queryables_for(access)
     where = [*collection.row_scope(access), *_conditions(collection, queryables, query)]
     order = [*_order(collection, queryables, query.sortby), collection.column(collection.id_column)]
-    statement = (select(_feature_text(collection, access, query.crs)).select_from(collection.table)
-                 .where(*where).order_by(*order).limit(query.limit).offset(query.offset))
+    # Rows are picked in a subquery and turned into GeoJSON outside it: PostgreSQL projects every row
+    # an OFFSET skips, so building the JSON inside would pay for the skipped rows too.
+    page = (select(collection.table).where(*where).order_by(*order).limit(query.limit).offset(query.offset)
+            .subquery("page"))
+    statement = select(_feature_text(collection, access, query.crs, page)).order_by(
+        *_order(collection, queryables, query.sortby, page), page.c[collection.id_column])
     rows = session.execute(statement).scalars().all()
     matched = None
     if query.offset == 0:
@@ -66,7 +70,7 @@ def items(session: Session, collection: Collection, *, access: Access, query: It
 
 def item(session: Session, collection: Collection, feature_id: int, *, access: Access, crs: Crs = CRS84) -> str:
     """One feature as GeoJSON text; OgcError 404 when it does not exist or is outside the caller's scope."""
-    found = session.execute(select(_feature_text(collection, access, crs)).select_from(collection.table).where(
+    found = session.execute(select(_feature_text(collection, access, crs, collection.table)).where(
         *collection.row_scope(access), collection.column(collection.id_column) == feature_id)).scalar()
     if found is None:
         raise NotFound(f"没有这个要素 / no feature {feature_id} in {collection.id}")
@@ -87,37 +91,38 @@ def extent(session: Session, collection: Collection) -> list[float] | None:
 
 # --- SQL pieces ---------------------------------------------------------------------------------------
 
-def _feature_text(collection: Collection, access: Access, crs: Crs) -> ColumnElement:
-    geometry = collection.geometry
+def _feature_text(collection: Collection, access: Access, crs: Crs, source) -> ColumnElement:
+    """One Feature as text from the columns of ``source`` (the table, or a page subquery of it)."""
+    geometry = source.c[collection.geometry_column]
     if crs.srid != geometry.type.srid:
         geometry = func.ST_Transform(geometry, crs.srid)
     if crs.lat_lon:
         geometry = func.ST_FlipCoordinates(geometry)
     digits = 2 if crs.srid == 3857 else 7  # centimetres either way
     return (literal_column("'{\"type\":\"Feature\",\"id\":'")
-            .concat(cast(collection.column(collection.id_column), Text))
+            .concat(cast(source.c[collection.id_column], Text))
             .concat(literal_column("',\"geometry\":'"))
             .concat(func.coalesce(func.ST_AsGeoJSON(geometry, digits, 0), literal_column("'null'")))
             .concat(literal_column("',\"properties\":'"))
-            .concat(cast(_properties(collection, access), Text))
+            .concat(cast(_properties(collection, access, source), Text))
             .concat(literal_column("'}'")))
 
 
-def _properties(collection: Collection, access: Access) -> ColumnElement:
-    public = _json_object(collection, collection.public_fields)
+def _properties(collection: Collection, access: Access, source) -> ColumnElement:
+    public = _json_object(source, collection.public_fields)
     if not access.is_staff or not collection.staff_fields:
         return public
-    full = _json_object(collection, collection.public_fields + collection.staff_fields)
+    full = _json_object(source, collection.public_fields + collection.staff_fields)
     if access.full or collection.staff_only or collection.grid_column is None:
         return full  # staff-only collections are already narrowed to the caller's rows (row_scope)
-    mine = collection.column(collection.grid_column).in_(sorted(access.grid_codes) or [""])
+    mine = source.c[collection.grid_column].in_(sorted(access.grid_codes) or [""])
     return case((mine, full), else_=public)
 
 
-def _json_object(collection: Collection, names: tuple[str, ...]) -> ColumnElement:
+def _json_object(source, names: tuple[str, ...]) -> ColumnElement:
     args = []
     for name in names:  # names come from the registry, never from the request
-        args += [literal_column(f"'{name}'"), collection.column(name)]
+        args += [literal_column(f"'{name}'"), source.c[name]]
     return func.json_build_object(*args)
 
 
@@ -155,12 +160,12 @@ def _interval(collection: Collection, interval) -> ColumnElement:
     return and_(*parts, column.is_not(None))
 
 
-def _order(collection: Collection, queryables: dict[str, str], sortby) -> list[ColumnElement]:
+def _order(collection: Collection, queryables: dict[str, str], sortby, source=None) -> list[ColumnElement]:
     keys = []
     for name, descending in sortby:
         if name not in queryables:
             raise OgcError(f"不能按此属性排序 / not sortable: {name}")
-        column = collection.column(name)
+        column = (source if source is not None else collection.table).c[name]
         keys.append(column.desc().nulls_last() if descending else column.asc().nulls_last())
     return keys
 
