@@ -10,6 +10,7 @@ from geoalchemy2 import alembic_helpers
 
 from models import Base
 from models.db import make_engine
+from models.migrate import include_object
 
 config = context.config
 if config.config_file_name and not config.attributes.get("skip_logging"):
@@ -21,16 +22,6 @@ def _url() -> str:
     if not url:
         raise SystemExit("MARKETMAP_DATABASE_URL is not set: run scripts/ensure_postgis.sh or export it")
     return url
-
-
-def _include_object(obj, name, type_, reflected, compare_to):
-    # PostGIS owns these tables; they are never part of our schema.
-    if type_ == "table" and name in {"spatial_ref_sys", "topology", "layer"}:
-        return False
-    # Expression and trigram indexes are written by hand in migrations; the models don't declare them.
-    if type_ == "index" and reflected and compare_to is None and name.endswith(("_trgm", "_geog")):
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def run_migrations_online() -> None:
@@ -48,7 +39,7 @@ def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
-        include_object=_include_object,
+        include_object=include_object,
         process_revision_directives=alembic_helpers.writer,
         render_item=alembic_helpers.render_item,
         compare_type=True,

@@ -37,7 +37,7 @@ class Enterprise(Base):
     geocode_level: Mapped[str | None] = mapped_column(String(16))  # exact / partial / none / source
     geocode_source: Mapped[str | None] = mapped_column(String(32))
     geocode_score: Mapped[float | None] = mapped_column(Numeric(5, 3))
-    risk_class: Mapped[str | None] = mapped_column(String(1), index=True)  # A / B / C / D
+    risk_class: Mapped[str | None] = mapped_column(String(1))  # A / B / C / D (no index: 0010)
     risk_reasons: Mapped[list | None] = mapped_column(JSONB)
     risk_rules_version: Mapped[str | None] = mapped_column(String(32))
     risk_inputs_hash: Mapped[str | None] = mapped_column(String(64))
