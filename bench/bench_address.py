@@ -11,6 +11,7 @@ import argparse
 import collections
 import csv
 import glob
+import os
 import random
 import statistics
 import sys
@@ -149,23 +150,23 @@ def speed(n: int, queries: int) -> dict:
     import psutil
 
     rows = synthetic_rows(n)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     lib = AddressLibrary(rows)
-    build_s = time.perf_counter() - started
+    build_s, build_cpu_s = time.perf_counter() - started, time.process_time() - cpu
     rng = random.Random(11)
     sample = [rows[rng.randrange(n)] for _ in range(queries)]
     texts = [variant(r[1], rng) for r in sample]
     lat, ok = [], 0
-    t0 = time.perf_counter()
+    t0, cpu = time.perf_counter(), time.process_time()
     for row, text in zip(sample, texts, strict=True):
         t = time.perf_counter()
         top = lib.match(text, k=5)
         lat.append(time.perf_counter() - t)
         ok += bool(top) and top[0].address_id == row[0]
-    qps = queries / (time.perf_counter() - t0)
+    qps, cpu_qps = queries / (time.perf_counter() - t0), queries / (time.process_time() - cpu)
     rss_gb = psutil.Process().memory_info().rss / 1e9
     base = _baseline(rows, texts[:3])
-    return {"n": n, "build_s": build_s, "qps": qps, "p50_ms": statistics.median(lat) * 1e3,
+    return {"n": n, "build_s": build_s, "build_cpu_s": build_cpu_s, "qps": qps, "cpu_qps": cpu_qps, "p50_ms": statistics.median(lat) * 1e3,
             "p99_ms": sorted(lat)[int(len(lat) * 0.99)] * 1e3, "rss_gb": rss_gb, "top1": ok / queries, **base}
 
 
@@ -177,14 +178,15 @@ def _baseline(rows: list[tuple], texts: list[str]) -> dict:
     return {"brute_qps": len(texts) / (time.perf_counter() - t)}
 
 
-def compare_speed(rows: list[list[str]]) -> float:
+def compare_speed(rows: list[list[str]]) -> tuple[float, float]:
+    """Pairs per second, by the wall clock and by this process's CPU time (the machine is shared)."""
     _normalize_cached.cache_clear()
     extract.cache_clear()
     pairs = rows[:20000]
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     for query, cand, _ in pairs:
         compare(query, cand)
-    return len(pairs) / (time.perf_counter() - t)
+    return len(pairs) / (time.perf_counter() - t), len(pairs) / (time.process_time() - cpu)
 
 
 def render(r: dict) -> str:
@@ -197,10 +199,11 @@ def render(r: dict) -> str:
         f"| compare accuracy, CCKS held-out half ({c['n']} pairs) | {c['acc']:.3f} | ≥ 0.80 |",
         f"| compare F1 none / partial / exact | {c['f1'][0]:.3f} / {c['f1'][1]:.3f} / {c['f1'][2]:.3f} | report |",
         f"| compare macro-F1 | {c['macro']:.3f} | report |",
-        f"| compare speed | {r['compare_pps']:,.0f} pairs/s | ≥ 20,000 |",
+        f"| compare speed, wall / CPU time | {r['compare_pps'][0]:,.0f} / {r['compare_pps'][1]:,.0f} pairs/s | ≥ 20,000 |",
         f"| HK library top-1 on variants ({hk['n']} queries, {hk['size']:,} entries) | {hk['top1']:.3f} | ≥ 0.97 |",
-        f"| synthetic library build ({sp['n']:,} entries) | {sp['build_s']:.1f} s | ≤ 60 s at 1M |",
-        f"| match throughput, one process | {sp['qps']:,.0f} /s | ≥ 5,000 |",
+        f"| synthetic library build ({sp['n']:,} entries), wall / CPU | {sp['build_s']:.1f} / {sp['build_cpu_s']:.1f} s"
+        " | ≤ 60 s at 1M |",
+        f"| match throughput, one process, wall / CPU | {sp['qps']:,.0f} / {sp['cpu_qps']:,.0f} /s | ≥ 5,000 |",
         f"| match latency p50 / p99 | {sp['p50_ms']:.2f} / {sp['p99_ms']:.2f} ms | p99 ≤ 5 ms |",
         f"| synthetic top-1 on variants | {sp['top1']:.3f} | report |",
         f"| RSS after build | {sp['rss_gb']:.2f} GB | ≤ 3 GB |",
@@ -209,6 +212,8 @@ def render(r: dict) -> str:
         "The compare scorer (address_match/data/scorer.json) was trained, and its regularisation chosen, only on",
         "the CCKS pairs whose query has an even CRC32; the figures above are on the odd half, which training never",
         "reads (split by query, so no query is on both sides). The synthetic library has one distinct text per id.",
+        f"Load average at the end: {r['load']:.1f} on {r['cores']} cores; CPU-time rates say what the code does"
+        " when the shared machine is busy.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -227,6 +232,7 @@ def main() -> None:
     r["compare_pps"] = compare_speed(r["compare"]["rows"])
     r["hk"] = hk_matching(hk_rows(data / "hongkong" / "als_addresses_2024_Sep"), 500 if args.quick else 3000)
     r["speed"] = speed(100_000 if args.quick else 1_000_000, 2000 if args.quick else 10000)
+    r["load"], r["cores"] = os.getloadavg()[0], os.cpu_count()
     section = render(r)
     print(section)
     if args.out:
