@@ -21,7 +21,7 @@ from bench.common import SHARED_ENV, scratch_database
 
 HERE = Path(__file__).resolve().parent
 SECTIONS = ("bench_demo", "bench_address", "bench_search", "bench_grids", "bench_tiles", "bench_economy",
-            "bench_import", "bench_draws", "bench_schemathesis")
+            "bench_import", "bench_draws", "bench_schemathesis", "bench_ogc")
 
 
 def _run_section(name: str, quick: bool) -> str:
