@@ -28,4 +28,5 @@ def _distinct_colours(png: bytes) -> int:
     from PIL import Image
 
     image = Image.open(BytesIO(png)).convert("RGB").resize((160, 100))
-    return len({pixel for pixel in image.getdata() if max(pixel) - min(pixel) > 40})
+    return len({image.getpixel((x, y)) for x in range(image.width) for y in range(image.height)
+                if max(image.getpixel((x, y))) - min(image.getpixel((x, y))) > 40})
