@@ -48,7 +48,7 @@ def record(session: Session, *, actor: str | None, role: str | None, action: str
     prev_hash = session.execute(text("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")).scalar() or GENESIS_HASH
     entry = {
         "id": session.execute(text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))")).scalar_one(),
-        "at": dt.datetime.now(dt.timezone.utc), "actor": _clean(actor), "role": _clean(role),
+        "at": dt.datetime.now(dt.UTC), "actor": _clean(actor), "role": _clean(role),
         "action": _clean(action), "object_type": _clean(object_type),
         "object_id": None if object_id is None else _clean(str(object_id)),
         "detail": _plain_json(detail), "remote_addr": _clean(remote_addr),
@@ -87,7 +87,7 @@ def entry_hash(prev_hash: str, entry) -> str:
 
 
 def _utc_iso(at: dt.datetime) -> str:
-    return at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _clean(value: str | None) -> str | None:

@@ -10,7 +10,6 @@ import pytest
 from flask import g, request
 from PIL import Image
 from sqlalchemy.orm import Session
-from tests.test_tiles import CX, CY, build_area
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -19,6 +18,7 @@ from models import migrate
 from models.db import make_engine
 from supervision.risk import CLASS_INFO
 from tests.conftest import create_scratch_database, drop_scratch_database
+from tests.test_tiles import CX, CY, build_area
 
 pytestmark = pytest.mark.browser
 
