@@ -115,6 +115,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.risk_cli",
     "app.reports.cli",
     "app.reports.grid",
+    "app.reports.economy",
     "app.inspections_cli",
     "app.import_cli",
 )

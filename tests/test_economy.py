@@ -136,3 +136,19 @@ def test_choropleth_classes_follow_quantiles(client):
     ([1, 2, 3, 4, 5], 1, 0), ([1, 2, 3, 4, 5], 5, 4), ([1, 1, 1], 1, 0), ([], 3, None)])
 def test_quantile_classes(values, value, expected):
     assert classify(value, quantile_breaks(values, 5)) == expected
+
+
+def test_street_report_is_offline_html_with_buildings_and_ranking(runner, session, tmp_path):
+    import re
+
+    street, year, count = session.execute(text("""
+        SELECT street_code, max(year), count(*) FILTER (WHERE year = (SELECT max(year) FROM economy_building))
+        FROM economy_building GROUP BY street_code ORDER BY 3 DESC LIMIT 1""")).one()
+    out = tmp_path / "street.html"
+    result = runner.invoke(args=["report", "economy", "--street", street, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert f"{year} 年，{count} 栋楼宇" in page
+    assert page.count("<tr>") == count + 1
+    assert not re.search(r"""(src\s*=|<link[^>]*href\s*=|url\()\s*["']?(https?:)?//""", page)
+    assert runner.invoke(args=["report", "economy", "--street", "NOPE", "-o", str(out)]).exit_code != 0

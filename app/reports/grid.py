@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.db import get_session
 from app.reports.cli import report_group
-from app.reports.perimeter import _inline_leaflet
+from app.reports.perimeter import offline_map
 from supervision.risk import CLASS_INFO, CLASSES
 
 UNRATED = "#8c8c8c"
@@ -49,9 +49,7 @@ def grid_report_html(session: Session, *, code: str) -> str:
 
 
 def _map(outline: dict, entities: list[dict]) -> folium.Map:
-    fmap = folium.Map(tiles=None, height="60%", control_scale=True)
-    fmap.default_js, fmap.default_css = [], []  # no CDN: Leaflet is inlined
-    fmap.get_root().header.add_child(Element(_inline_leaflet()), name="leaflet_inline", index=0)
+    fmap = offline_map(height="60%")
     shape = folium.GeoJson(outline, style_function=lambda _: {"color": "#4a6fa5", "weight": 2, "fillOpacity": 0.04})
     shape.add_to(fmap)
     for e in entities:

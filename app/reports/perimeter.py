@@ -40,10 +40,7 @@ def perimeter_report_html(session: Session, *, poi_id: int, radius_m: float = 20
 
 
 def _map(poi: dict, radius_m: float, entities: list[dict], background: dict) -> folium.Map:
-    fmap = folium.Map(location=[poi["lat"], poi["lon"]], zoom_start=17, tiles=None, height="62%",
-                      control_scale=True)
-    fmap.default_js, fmap.default_css = [], []  # no CDN: Leaflet is inlined below
-    fmap.get_root().header.add_child(Element(_inline_leaflet()), name="leaflet_inline", index=0)
+    fmap = offline_map(location=[poi["lat"], poi["lon"]], zoom_start=17, height="62%")
     folium.GeoJson(background, name="区界", style_function=lambda _: {"color": "#90a4ae", "weight": 1,
                                                                      "fillOpacity": 0.03}).add_to(fmap)
     folium.Circle([poi["lat"], poi["lon"]], radius=radius_m, color="#1565c0", weight=2,
@@ -55,6 +52,14 @@ def _map(poi: dict, radius_m: float, entities: list[dict], background: dict) -> 
         label = f"{e['name']}（{e.get('category') or ''}，{e['distance_m']:.0f} 米）"
         folium.CircleMarker([e["lat"], e["lon"]], radius=6, color=colour, fill=True, fill_opacity=0.9,
                             tooltip=html.escape(label)).add_to(fmap)
+    return fmap
+
+
+def offline_map(**kwargs) -> folium.Map:
+    """A folium map with no tile server and no CDN: the vendored Leaflet is inlined in the page."""
+    fmap = folium.Map(tiles=None, control_scale=True, **kwargs)
+    fmap.default_js, fmap.default_css = [], []
+    fmap.get_root().header.add_child(Element(_inline_leaflet()), name="leaflet_inline", index=0)
     return fmap
 
 
