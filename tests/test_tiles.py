@@ -212,3 +212,20 @@ def test_cached_grid_counts_are_refreshed_when_classes_change(session, area):
     classify_entities(session, today=TODAY, enterprise_ids=[clean])
     after, new_etag = n_d()  # the counts cached before the change are not used
     assert after == before + 1 and new_etag != etag
+
+
+def test_staff_tiles_with_risk_classes_are_audited(client, session, area):
+    """A signed-in official's tile carries risk classes: that read goes into the audit trail; the public's doesn't."""
+    from app import accounts
+
+    user = accounts.create_user(session, username="tile-reader", password="tile reader pw 1", role="official",
+                                actor="test")
+    _, secret = accounts.create_token(session, user, name="tiles")
+    before = session.execute(text("SELECT coalesce(max(id), 0) FROM audit_log")).scalar()
+    path = f"/tiles/enterprises/{Z15[0]}/{Z15[1]}/{Z15[2]}.pbf"
+    assert client.get(path).status_code == 200  # the public: no risk data, nothing to log
+    assert client.get(path, headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    reads = session.execute(text("SELECT actor, detail FROM audit_log WHERE action = 'read_nonpublic' AND id > :b"),
+                            {"b": before}).all()
+    assert [r.actor for r in reads] == ["tile-reader"]
+    assert f"tile:enterprises/{Z15[0]}/{Z15[1]}/{Z15[2]}" in reads[0].detail["objects"]

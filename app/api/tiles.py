@@ -7,7 +7,7 @@ import gzip
 from flask import Response, request, url_for
 
 from app.api import Blueprint
-from app.auth import Viewer, current_viewer
+from app.auth import Viewer, current_viewer, note_nonpublic_read
 from app.db import get_session
 from app.errors import register_domain_error
 from spatial.tiles import TileError, TileScope, fetch_tile, get_layer, tilejson
@@ -49,6 +49,8 @@ def tile(layer: str, z: int, x: int, y: int):
         return _cache_headers(Response(status=304), fetched.etag, spec.scoped)
     if not fetched.data:
         return _cache_headers(Response(status=204), fetched.etag, spec.scoped)
+    if spec.scoped and scope.key != "public":
+        note_nonpublic_read("tile", f"{layer}/{z}/{x}/{y}")  # risk classes went out: one audit entry
     response = Response(fetched.data, mimetype=MVT_MEDIA_TYPE)
     if len(fetched.data) >= GZIP_FROM_BYTES and "gzip" in request.accept_encodings:
         response.set_data(gzip.compress(fetched.data, compresslevel=5))
