@@ -121,3 +121,11 @@ def test_copy_text_writes_points_as_shapely_does():
     lines = to_text(pd.DataFrame({"geom": geoms}), ["geom"]).splitlines()
     expected = shapely.to_wkb(shapely.set_srid(points, 4326), hex=True, include_srid=True)
     assert lines == [expected[0], "\\N", expected[1], expected[2]]
+
+
+def test_credit_records_are_dated_before_the_reference_date(session):
+    """Records lie in the three years before the demo's reference date (2026-11-01), never in the future."""
+    low, high = session.execute(text("SELECT min(decided_on), max(decided_on) FROM credit_record")).one()
+    assert str(low) >= "2023-11-01" and str(high) <= "2026-11-01"
+    lifted_early = session.execute(text("SELECT count(*) FROM credit_record WHERE removed_on < decided_on")).scalar()
+    assert lifted_early == 0

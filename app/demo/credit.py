@@ -45,7 +45,8 @@ def _department(kind: str, codes: np.ndarray, rng) -> np.ndarray:
 
 def _dates(established: np.ndarray, n: int, rng) -> np.ndarray:
     ref = np.datetime64(REFERENCE_DATE)
-    start = np.maximum(established, ref - np.timedelta64(WINDOW_DAYS, "D"))
+    # in days: pandas may hand datetime64[s], and a span in seconds read as days lands centuries ahead
+    start = np.maximum(established.astype("datetime64[D]"), ref - np.timedelta64(WINDOW_DAYS, "D"))
     span = (ref - start).astype(int)
     return start + (rng.random(n) * np.maximum(span, 1)).astype("timedelta64[D]")
 
