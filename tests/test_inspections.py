@@ -145,7 +145,11 @@ def _stored_result(session, draw_id):
 def test_results_become_credit_records_and_move_the_risk_class(client, classified, street):
     _, drawn = make_draw(client, street)
     classes = insp.entity_classes(_stored_result(classified, drawn["id"]))
-    clean = [e for e, c in classes.items() if c == "A"][:2]
+    # open, ordinary entities: a revoked (吊销) one is class D whatever its records say
+    rated_a = [e for e, c in classes.items() if c == "A"]
+    clean = sorted(classified.execute(text(
+        "SELECT id FROM enterprise WHERE id = ANY(:ids) AND status = '存续' AND category IS NULL"),
+        {"ids": rated_a}).scalars())[:2]
     classified.execute(text("DELETE FROM credit_record WHERE enterprise_id = ANY(:ids)"), {"ids": clean})
     url = f"/api/v1/inspection-draws/{drawn['id']}/results"
     gone = client.post(url, headers=OFFICIAL, json={"enterprise_id": clean[0], "outcome": "not_found",
