@@ -106,7 +106,7 @@ def served(url: str, *, workers: int = 2) -> Iterator[int]:
 def _wait_for(port: int) -> None:
     for _ in range(150):
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)  # /healthz counts big tables
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
                 return
