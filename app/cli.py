@@ -75,13 +75,17 @@ def demo_build(enterprises: int, seed: int, if_empty: bool) -> None:
         click.echo(f"{table:>20} {n:>10,}")
 
 
-def after_demo_build(engine) -> None:
-    """Derived data the demo needs once its tables are loaded: economy aggregates."""
+def after_demo_build(engine, *, classify: bool = True) -> None:
+    """Derived data the demo needs once its tables are loaded: risk classes, then economy aggregates
+    (whose entity counts are by class)."""
     from sqlalchemy.orm import Session
 
     import economy
+    from supervision.classify import classify_entities
 
     with Session(engine) as session:
+        if classify:
+            classify_entities(session)
         economy.refresh(session)
         session.commit()
 

@@ -47,6 +47,11 @@ def test_grid_page_renders_map_and_list(page, live_server):
     assert page.offsite_requests == []
     assert page.locator("#enterprises tr").count() >= 1
     assert page.locator("#grid-name").text_content() != "网格"
-    drawn = page.evaluate("window.gridMap.querySourceFeatures('grid').length")
+    drawn = 0
+    for _ in range(60):  # MapLibre tiles the GeoJSON in a worker: give a loaded machine time
+        drawn = page.evaluate("window.gridMap.querySourceFeatures('grid').length")
+        if drawn:
+            break
+        page.wait_for_timeout(500)
     assert drawn >= 1
     assert page.evaluate("window.gridMap.getSource('entities')._data.features.length") >= 1
