@@ -19,13 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import make_url, text
 
-from bench.common import bench_database, free_port, percentiles_ms, served, table
+from bench.common import bench_database, free_port, percentiles_ms, served, start_server, table
 from models.db import make_engine
 
 PUBLIC_FIELDS = ("uscc", "name", "short_name", "entity_type", "industry_code", "industry_label", "category",
@@ -33,50 +31,9 @@ PUBLIC_FIELDS = ("uscc", "name", "short_name", "entity_type", "industry_code", "
 BIN = Path(sys.executable).parent
 
 
-def _start(cmd: list[str], env: dict, port: int, probe: str) -> subprocess.Popen:
-    log = tempfile.TemporaryFile()  # noqa: SIM115 -- lives as long as the server, read on failure
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log)
-    for _ in range(240):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", probe)
-            if conn.getresponse().status < 500:
-                return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    log.seek(0)
-    raise RuntimeError(f"server did not start: {' '.join(cmd)}: {log.read().decode()[-2000:]}")
-
-
-@contextmanager
-def _ours(url: str) -> Iterator[int]:
-    """bench.common.served; on a loaded machine its /healthz probe (exact row counts of every table, 1 s
-    timeout) can miss at 10^6 rows, so then the same ``marketmap serve`` is probed on /ogc/conformance."""
-    started = served(url)
-    try:
-        port = started.__enter__()
-    except RuntimeError:  # "the server on port … did not start"
-        port = None
-    if port is not None:
-        try:
-            yield port
-        finally:
-            started.__exit__(None, None, None)
-        return
-    port = free_port()
-    proc = _start([str(BIN / "marketmap"), "serve", "--port", str(port), "--workers", "2"],
-                  {"MARKETMAP_DATABASE_URL": url, "MARKETMAP_ENV": "production"}, port, "/ogc/conformance")
-    try:
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def _tipg(url: str, port: int) -> subprocess.Popen:
     plain = url.replace("postgresql+psycopg://", "postgresql://")
-    return _start([sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", str(port), "--workers", "2",
+    return start_server([sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", str(port), "--workers", "2",
                    "--log-level", "warning"],
                   {"DATABASE_URL": plain, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.enterprise"]',
                    "TIPG_MAX_FEATURES_PER_QUERY": "10000"}, port, "/collections")
@@ -112,7 +69,7 @@ def _pygeoapi(url: str, port: int, workdir: Path) -> subprocess.Popen:
     env = {"PYGEOAPI_CONFIG": str(cfg), "PYGEOAPI_OPENAPI": str(openapi)}
     subprocess.run([str(BIN / "pygeoapi"), "openapi", "generate", str(cfg), "--output-file", str(openapi)],
                    env={**os.environ, **env}, check=True, capture_output=True)
-    return _start([str(BIN / "gunicorn"), "-w", "2", "--timeout", "120", "-b", f"127.0.0.1:{port}",
+    return start_server([str(BIN / "gunicorn"), "-w", "2", "--timeout", "120", "-b", f"127.0.0.1:{port}",
                    "pygeoapi.flask_app:APP"],
                   env, port, "/collections")
 
@@ -211,7 +168,7 @@ def run(out_path: str | Path, quick: bool) -> str:
         paths = _paths(points, pages)
         results, servers = {}, []
         try:
-            with _ours(url) as ours_port:
+            with served(url) as ours_port:
                 tipg_port, pyg_port = free_port(), free_port()
                 servers.append(_tipg(url, tipg_port))
                 servers.append(_pygeoapi(url, pyg_port, Path(tmp)))

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from bench.common import bench_database, percentiles_ms, table, timed
+from bench.common import bench_database, free_port, percentiles_ms, start_server, table, timed
 from models.db import make_engine
 from spatial.tiles import LAYERS, TileScope, tile_statement
 from supervision.classify import classify_entities
@@ -49,26 +46,6 @@ def _average(session: Session, z: int, n: int) -> list[tuple[int, int]]:
     rows = session.execute(text(f"{_TILE_XY} FROM (SELECT geom FROM enterprise TABLESAMPLE SYSTEM (1) "
                                 "WHERE geom IS NOT NULL ORDER BY random() LIMIT :n) s"), {"z": z, "n": n}).all()
     return [tuple(r) for r in rows]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(cmd: list[str], env: dict, port: int, probe: str) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(120):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", probe)
-            if conn.getresponse().status < 500:
-                return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError(f"server did not start: {' '.join(cmd)}: {proc.stderr.read().decode()[-2000:]}")
 
 
 def _fetch(port: int, paths: list[str], repeats: int) -> tuple[list[float], list[int]]:
@@ -152,12 +129,12 @@ def run(engine_url: str, out_path: str | Path, quick: bool) -> str:
         for z in ZOOMS:
             areas[(z, "densest")] = [(z, *_densest(session, z))]
             areas[(z, "average")] = [(z, x, y) for x, y in _average(session, z, 10 if quick else 30)]
-    ours_port, tipg_port = _free_port(), _free_port()
+    ours_port, tipg_port = free_port(), free_port()
     plain_url = engine_url.replace("postgresql+psycopg://", "postgresql://")
     servers = [
-        _start([str(Path(sys.executable).parent / "marketmap"), "serve", "--port", str(ours_port), "--workers", "2"],
+        start_server([str(Path(sys.executable).parent / "marketmap"), "serve", "--port", str(ours_port), "--workers", "2"],
                {"MARKETMAP_DATABASE_URL": engine_url}, ours_port, "/healthz"),
-        _start([sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", str(tipg_port), "--workers", "2",
+        start_server([sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", str(tipg_port), "--workers", "2",
                 "--log-level", "warning"],
                {"DATABASE_URL": plain_url, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.enterprise"]',
                 "TIPG_MAX_FEATURES_PER_TILE": str(LAYERS["enterprises"].max_features)},

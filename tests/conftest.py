@@ -117,23 +117,30 @@ def session(engine, demo_district):
     conn.close()
 
 
-@pytest.fixture
-def client(app, session):
-    """A test client whose requests share the rolled-back test session."""
+@contextmanager
+def sharing_session(app, session):
+    """The app's requests and commands use the rolled-back test session while inside."""
     db = app.extensions["marketmap.db"]
     saved = db.sessionmaker, db.owns_sessions
     db.sessionmaker, db.owns_sessions = (lambda: session), False
-    yield app.test_client()
-    db.sessionmaker, db.owns_sessions = saved
+    try:
+        yield
+    finally:
+        db.sessionmaker, db.owns_sessions = saved
+
+
+@pytest.fixture
+def client(app, session):
+    """A test client whose requests share the rolled-back test session."""
+    with sharing_session(app, session):
+        yield app.test_client()
 
 
 @pytest.fixture
 def runner(app, session):
-    db = app.extensions["marketmap.db"]
-    saved = db.sessionmaker, db.owns_sessions
-    db.sessionmaker, db.owns_sessions = (lambda: session), False
-    yield app.test_cli_runner()
-    db.sessionmaker, db.owns_sessions = saved
+    """A CLI runner whose commands share the rolled-back test session."""
+    with sharing_session(app, session):
+        yield app.test_cli_runner()
 
 
 @pytest.fixture
