@@ -105,16 +105,25 @@ def app(database_url):
     return create_app({"DATABASE_URL": database_url, "TESTING": True})
 
 
-@pytest.fixture
-def session(engine, demo_district):
-    """A session inside a transaction that is rolled back after the test."""
+@contextmanager
+def rolled_back_session(engine):
+    """A session inside a transaction that is rolled back at the end (commits become savepoints)."""
     conn = engine.connect()
     outer = conn.begin()
     sess = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield sess
-    sess.close()
-    outer.rollback()
-    conn.close()
+    try:
+        yield sess
+    finally:
+        sess.close()
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def session(engine, demo_district):
+    """A session rolled back after the test, with the demo district loaded."""
+    with rolled_back_session(engine) as sess:
+        yield sess
 
 
 @contextmanager
