@@ -26,7 +26,7 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"],
-                                  statement_timeout_ms=app.config["STATEMENT_TIMEOUT_MS"],
+                                  statement_timeout_ms=app.config["STATEMENT_TIMEOUT_MS"], interactive=True,
                                   pool_size=5, max_overflow=5, pool_pre_ping=False, pool_recycle=POOL_RECYCLE_S)
         self.sessionmaker = make_sessionmaker(self.engine)
         app.extensions["marketmap.db"] = self

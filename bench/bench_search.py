@@ -37,7 +37,7 @@ def run(engine_url: str | None, out_path: str, quick: bool) -> str:
     if engine_url is None:
         with bench_database(n_enterprises) as url:
             return run(url, out_path, quick)
-    engine = make_engine(engine_url)
+    engine = make_engine(engine_url, interactive=True)  # as the server runs its statements
     with engine.connect() as conn:
         n_enterprises = conn.execute(text("SELECT count(*) FROM enterprise")).scalar_one()
     centres = _dense_centres(engine, n_queries)

@@ -141,6 +141,7 @@ def run(engine_url: str, out_path: str | Path, quick: bool) -> str:
                tipg_port, "/collections"),
     ]
     repeats = 3 if quick else 5
+    server_engine = make_engine(engine_url, interactive=True)  # the raw baseline runs as the server's statements do
     rows = []
     try:
         for (z, area), tiles in areas.items():
@@ -150,7 +151,7 @@ def run(engine_url: str, out_path: str | Path, quick: bool) -> str:
             _fetch(ours_port, ours_paths, 1), _fetch(tipg_port, tipg_paths, 1)  # warm caches and plans
             ours, sizes = _fetch(ours_port, ours_paths, repeats)
             tipg, tipg_sizes = _fetch(tipg_port, tipg_paths, repeats)
-            raw = _raw_sql(engine, tiles, repeats)
+            raw = _raw_sql(server_engine, tiles, repeats)
             o, t, r = percentiles_ms(ours), percentiles_ms(tipg), percentiles_ms(raw)
             rows.append([z, area, len(tiles), f"{o['p50']:.1f}", f"{o['p99']:.1f}", f"{sum(sizes) / len(sizes) / 1024:.1f}",
                          f"{t['p50']:.1f}", f"{t['p99']:.1f}", f"{sum(tipg_sizes) / len(tipg_sizes) / 1024:.1f}",

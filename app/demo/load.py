@@ -27,6 +27,7 @@ MAINTENANCE_WORK_MEM = "256MB"  # index builds (trigram GIN at 10^6); this trans
 WORK_MEM = "64MB"  # the hash joins that check the foreign keys
 DEMO_TABLES = ["zone", "grid_version", "grid", "road", "building", "address_entry", "poi", "enterprise",
                "credit_record", "building_economy", "staff", "complaint", "data_version"]
+SPATIALLY_ORDERED = ("enterprise", "poi")  # searched by radius and served as point tiles
 BIG_TABLES = ["enterprise", "credit_record", "address_entry", "building", "building_economy"]
 LAYERS = ["enterprises", "grids", "buildings", "pois", "roads", "streets"]
 GRID_VERSION = ("demo-v1", "演示网格（渝北区，生成数据）")
@@ -268,12 +269,40 @@ def load_frames(engine: Engine, frames: dict[str, pd.DataFrame], *,
     return counts
 
 
+def spatial_order(frame: pd.DataFrame, column: str = "geom") -> pd.DataFrame:
+    """``frame``'s rows in Z-order (Morton) of their points, rows without one last.
+
+    Rows near each other on the map then sit on the same table pages: a 200 m radius search or a
+    z16 tile reads a few pages instead of one per row (PERFORMANCE-NOTES.md: 1.5–2× faster). Sorting
+    before the copy costs a second at 10^6 rows, where ``CLUSTER`` afterwards took a minute.
+    """
+    geoms = frame[column].to_numpy()
+    present = ~shapely.is_missing(geoms)
+    key = np.full(len(frame), np.iinfo(np.uint64).max, dtype=np.uint64)
+    if present.any():
+        xy = shapely.get_coordinates(geoms[present])  # points: one coordinate per row
+        low, high = xy.min(axis=0), xy.max(axis=0)
+        cells = ((xy - low) / np.where(high > low, high - low, 1.0) * 65535).astype(np.uint64)
+        key[present] = _spread_bits(cells[:, 0]) | (_spread_bits(cells[:, 1]) << np.uint64(1))
+    return frame.iloc[np.argsort(key, kind="stable")]
+
+
+def _spread_bits(v: np.ndarray) -> np.ndarray:
+    """The 16 low bits of ``v`` moved to the even bit positions (for interleaving two of them)."""
+    v = v & np.uint64(0xFFFF)
+    for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
+        v = (v | (v << np.uint64(shift))) & np.uint64(mask)
+    return v
+
+
 def _copy_all(cur, frames, version_id: int, tick, indexes, uniques) -> dict[str, int]:
     """Copy every table, then build its indexes and unique constraints, while a thread formats the
     next table's text (psycopg waits for the server without holding the GIL)."""
     jobs = []
     for table, columns in COLUMNS.items():
         frame = frames[table]
+        if table in SPATIALLY_ORDERED:
+            frame = spatial_order(frame)
         if table == "grid":
             frame = frame.assign(version_id=version_id)
             columns = ["version_id", *columns]
