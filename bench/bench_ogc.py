@@ -111,8 +111,11 @@ def _returned(port: int, path: str) -> int:
 def _sample(url: str, n: int, seed: int = 7) -> tuple[list[tuple[float, float]], tuple[float, ...]]:
     engine = make_engine(url)
     with engine.connect() as conn:
-        points = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM enterprise TABLESAMPLE SYSTEM (2) "
-                                   "REPEATABLE (:seed) WHERE geom IS NOT NULL LIMIT :n"), {"seed": seed, "n": n}).all()
+        # Rows, not pages, at random: the demo loader writes enterprises in spatial order, so the
+        # first rows of a page sample would all lie in one corner of the district.
+        points = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM enterprise TABLESAMPLE BERNOULLI (2) "
+                                   "REPEATABLE (:seed) WHERE geom IS NOT NULL ORDER BY md5(id::text) LIMIT :n"),
+                              {"seed": seed, "n": n}).all()
         count = conn.execute(text("SELECT count(*) FROM enterprise")).scalar()
     engine.dispose()
     return [tuple(p) for p in points], count

@@ -63,8 +63,8 @@ def run(engine_url: str | None, out_path: str, quick: bool) -> str:
 def _dense_centres(engine, n: int) -> list[tuple[float, float]]:
     """Centres on random entity sites: searches land where entities are (the dense case)."""
     with engine.connect() as conn:
-        rows = conn.execute(text("""SELECT ST_X(geom), ST_Y(geom) FROM enterprise TABLESAMPLE SYSTEM (5)
-                                    WHERE geom IS NOT NULL LIMIT :n"""), {"n": n}).all()
+        rows = conn.execute(text("""SELECT ST_X(geom), ST_Y(geom) FROM enterprise TABLESAMPLE BERNOULLI (5)
+                                    WHERE geom IS NOT NULL ORDER BY random() LIMIT :n"""), {"n": n}).all()
     return [(float(x), float(y)) for x, y in rows]
 
 
@@ -170,7 +170,7 @@ def _place_queries(engine, n: int) -> list[str]:
     """Real names from each layer, whole or cut to a 3–5 character fragment, as users type them."""
     with engine.connect() as conn:
         names = [r[0] for r in conn.execute(text("""
-            (SELECT short_name FROM enterprise TABLESAMPLE SYSTEM (1) WHERE short_name IS NOT NULL LIMIT :k)
+            (SELECT short_name FROM enterprise TABLESAMPLE BERNOULLI (1) WHERE short_name IS NOT NULL ORDER BY random() LIMIT :k)
             UNION ALL (SELECT name FROM road ORDER BY random() LIMIT :k)
             UNION ALL (SELECT name FROM building WHERE name IS NOT NULL ORDER BY random() LIMIT :k)
             UNION ALL (SELECT name FROM poi ORDER BY random() LIMIT :k)"""), {"k": n // 4 + 1})]

@@ -43,7 +43,7 @@ def _densest(session: Session, z: int) -> tuple[int, int]:
 
 
 def _average(session: Session, z: int, n: int) -> list[tuple[int, int]]:
-    rows = session.execute(text(f"{_TILE_XY} FROM (SELECT geom FROM enterprise TABLESAMPLE SYSTEM (1) "
+    rows = session.execute(text(f"{_TILE_XY} FROM (SELECT geom FROM enterprise TABLESAMPLE BERNOULLI (1) "
                                 "WHERE geom IS NOT NULL ORDER BY random() LIMIT :n) s"), {"z": z, "n": n}).all()
     return [tuple(r) for r in rows]
 
