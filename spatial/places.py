@@ -21,6 +21,10 @@ SUBSTRING_MIN_CHARS = 3
 _LAST_CHAR = "\U0010ffff"  # sorts after every character: q + it bounds the names that start with q
 
 
+_PREFER_INDEXES = text("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
+_RESTORE = text("SELECT set_config('enable_seqscan', :previous, true)")
+
+
 @lru_cache(maxsize=1)
 def _sql():
     return text(resources.files("spatial").joinpath("sql/places.sql").read_text(encoding="utf-8"))
@@ -43,7 +47,15 @@ def search_places(session: Session, *, q: str, limit: int = 10) -> list[dict]:
     params = {"q": q, "q_end": q + _LAST_CHAR, "like": like, "prefix": _escape_like(q) + "%",
               "substring": len(q) >= SUBSTRING_MIN_CHARS, "k": max(PER_LAYER, limit), "fuzzy_cap": FUZZY_CANDIDATES,
               "norm_like": "%" + _escape_like(_normalized(q)) + "%", "limit": limit}
-    return [dict(r) for r in session.execute(_sql(), params).mappings()]
+    # The planner takes 1 % of rows to match any LIKE '%q%' and so expects LIMIT :k to stop a sequential
+    # scan early; a road name matching 0.1 % of 10^6 addresses made that scan 25–40 ms where the trigram
+    # index answers in 0.2 ms. Index scans are preferred for this statement only (the small tables
+    # have no such index and are still scanned).
+    # If the statement fails, the transaction is aborted and its rollback restores the setting.
+    previous = session.execute(_PREFER_INDEXES).scalar()
+    rows = [dict(r) for r in session.execute(_sql(), params).mappings()]
+    session.execute(_RESTORE, {"previous": previous})
+    return rows
 
 
 def _check_query(q) -> str:

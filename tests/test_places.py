@@ -107,3 +107,11 @@ def test_place_search_conditions_have_indexes(session, index, condition):
     session.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(r[0] for r in session.execute(text(f"EXPLAIN SELECT id FROM {table} WHERE {condition} LIMIT 10")))
     assert index in plan
+
+
+def test_leaves_the_planner_settings_of_the_transaction_as_they_were(session, named_places):
+    search_places(session, q="翠屏山国际")
+    assert session.execute(text("SELECT current_setting('enable_seqscan')")).scalar() == "on"
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    search_places(session, q="翠屏山国际")
+    assert session.execute(text("SELECT current_setting('enable_seqscan')")).scalar() == "off"
