@@ -54,12 +54,17 @@ def items(session: Session, collection: Collection, *, access: Access, query: It
     queryables = collection.queryables_for(access)
     where = [*collection.row_scope(access), *_conditions(collection, queryables, query)]
     order = [*_order(collection, queryables, query.sortby), collection.column(collection.id_column)]
-    # Rows are picked in a subquery and turned into GeoJSON outside it: PostgreSQL projects every row
-    # an OFFSET skips, so building the JSON inside would pay for the skipped rows too.
-    page = (select(collection.table).where(*where).order_by(*order).limit(query.limit).offset(query.offset)
-            .subquery("page"))
-    statement = select(_feature_text(collection, access, query.crs, page)).order_by(
-        *_order(collection, queryables, query.sortby, page), page.c[collection.id_column])
+    # The page's keys are picked first (sort columns and id only) and its rows joined back: PostgreSQL
+    # fetches and projects every row an OFFSET skips, so reading whole rows (or building their JSON) in
+    # the subquery paid for the skipped rows too — 30,000 random heap reads for page 30 of 1,000, as the
+    # table is stored in spatial order, not by id.
+    table, id_name = collection.table, collection.id_column
+    key_names = list(dict.fromkeys([name for name, _ in query.sortby] + [id_name]))
+    keys = (select(*(table.c[name] for name in key_names)).where(*where).order_by(*order)
+            .limit(query.limit).offset(query.offset).subquery("page"))
+    statement = (select(_feature_text(collection, access, query.crs, table))
+                 .select_from(table.join(keys, table.c[id_name] == keys.c[id_name]))
+                 .order_by(*_order(collection, queryables, query.sortby, keys), keys.c[id_name]))
     rows = session.execute(statement).scalars().all()
     matched = None
     if query.offset == 0:
@@ -120,10 +125,15 @@ def _properties(collection: Collection, access: Access, source) -> ColumnElement
 
 
 def _json_object(source, names: tuple[str, ...]) -> ColumnElement:
-    args = []
-    for name in names:  # names come from the registry, never from the request
-        args += [literal_column(f"'{name}'"), source.c[name]]
-    return func.json_build_object(*args)
+    """The ``names`` columns of the current row of ``source`` as one JSON object.
+
+    ``row_to_json`` of a correlated one-row subquery, not ``json_build_object``: the latter looks up the
+    type of each of its 2n arguments again for every row, which made it about half the cost of a page.
+    """
+    if not names:
+        return literal_column("'{}'::json")
+    fields = select(*(source.c[name].label(name) for name in names)).correlate(source).subquery("p")  # registry names
+    return select(func.row_to_json(literal_column("p"))).select_from(fields).scalar_subquery()
 
 
 def _conditions(collection: Collection, queryables: dict[str, str], query: ItemsQuery) -> list[ColumnElement]:
