@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
@@ -127,66 +129,73 @@ def versions_in_etags(layer: Layer, scope: TileScope, etags) -> list[str]:
 # ---------------------------------------------------------------- counts per grid
 
 
+@dataclass(frozen=True)
+class _Counts:
+    """Entities per class of every grid code (rolled up to parents) and each grid's bounding box."""
+
+    versions: dict[str, int]
+    by_code: dict[str, tuple[int, int, int, int, int]]
+    codes: np.ndarray  # grid codes with a box, in the order of ``boxes``
+    boxes: np.ndarray  # (n, 4) lon/lat [xmin, ymin, xmax, ymax]
+
+    def near(self, box: tuple[float, float, float, float]) -> list[str]:
+        """Codes of the grids whose box meets ``box`` (lon/lat): the only ones a tile there can show."""
+        b = self.boxes
+        hit = (b[:, 0] <= box[2]) & (b[:, 2] >= box[0]) & (b[:, 1] <= box[3]) & (b[:, 3] >= box[1])
+        return self.codes[hit].tolist()
+
+
 class _GridCounts:
     """Entities per class for every grid code, rolled up to parents; cached per database and data version.
 
-    The tile statement carries the counts as array parameters; the arrays for each viewer scope are
-    kept too (building 6 × 3,000-element lists per request showed in the profile).
+    A tile statement carries, as one JSON parameter, the counts of the grids near the tile only: all
+    3,000 grids' counts made a 128 KB parameter that every tile request sent and PostgreSQL parsed.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[dict[str, int], dict]] = {}  # url → (versions, counts)
-        self._params: dict[tuple[str, str], dict] = {}  # (url, scope key) → tile parameters
+        self._cache: dict[str, _Counts] = {}  # url → counts
 
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
-            self._params.clear()
 
-    def get(self, session: Session | Connection) -> dict[str, tuple[int, int, int, int, int]]:
+    def get(self, session: Session | Connection) -> _Counts:
         """The counts at the current data versions (one small query to check them)."""
-        return self._current(session)[1]
+        return self._current(session)
 
-    def params(self, session: Session | Connection, scope: TileScope, *, refresh: bool) -> tuple[dict[str, int], dict]:
-        """(versions they were computed at, tile parameters for ``scope``); checks versions only if ``refresh``."""
-        url = _url(session)
-        with self._lock:
-            cached = self._cache.get(url)
-            key = (url, scope.key)
-            if cached is not None and not refresh and key in self._params:
-                return cached[0], self._params[key]
-        versions, counts = self._current(session) if refresh or cached is None else cached
-        built = _count_params(counts, scope)
-        with self._lock:
-            if len(self._params) > 256:
-                self._params.clear()
-            self._params[key] = built
-        return versions, built
+    def cached(self, session: Session | Connection, *, refresh: bool) -> _Counts:
+        """The counts last computed for this database; checks the data versions only if ``refresh``."""
+        if not refresh:
+            with self._lock:
+                found = self._cache.get(_url(session))
+            if found is not None:
+                return found
+        return self._current(session)
 
-    def _current(self, session) -> tuple[dict[str, int], dict]:
+    def _current(self, session) -> _Counts:
         url = _url(session)
         deps = LAYERS["grids"].depends_on
         versions = dict(zip(deps, layer_versions(session, LAYERS["grids"]), strict=True))
         with self._lock:
             cached = self._cache.get(url)
-            if cached is not None and cached[0] == versions:
+            if cached is not None and cached.versions == versions:
                 return cached
-        computed = (versions, self._compute(session))
+        computed = self._compute(session, versions)
         with self._lock:
             self._cache[url] = computed
-            self._params = {k: v for k, v in self._params.items() if k[0] != url}
         return computed
 
     @staticmethod
-    def _compute(session) -> dict[str, tuple[int, int, int, int, int]]:
+    def _compute(session, versions: dict[str, int]) -> _Counts:
         rows = session.execute(text(
             "SELECT grid_code, count(*), count(*) FILTER (WHERE risk_class = 'A'), count(*) FILTER (WHERE risk_class = 'B'), "
             "count(*) FILTER (WHERE risk_class = 'C'), count(*) FILTER (WHERE risk_class = 'D') "
             "FROM enterprise WHERE grid_code IS NOT NULL GROUP BY grid_code")).all()
-        parents = dict(session.execute(text(
-            "SELECT g.code, g.parent_code FROM grid g JOIN grid_version v ON v.id = g.version_id "
-            "WHERE v.status = 'active'")).all())
+        grids = session.execute(text(
+            "SELECT g.code, g.parent_code, ST_XMin(g.geom), ST_YMin(g.geom), ST_XMax(g.geom), ST_YMax(g.geom) "
+            "FROM grid g JOIN grid_version v ON v.id = g.version_id WHERE v.status = 'active'")).all()
+        parents = {code: parent for code, parent, *_ in grids}
         totals: dict[str, list[int]] = {}
         for code, *counts in rows:
             seen = set()
@@ -196,7 +205,9 @@ class _GridCounts:
                 for i, n in enumerate(counts):
                     acc[i] += n
                 code = parents.get(code)
-        return {code: tuple(v) for code, v in totals.items()}
+        return _Counts(versions, {code: tuple(v) for code, v in totals.items()},
+                       np.array([g[0] for g in grids], dtype=object),
+                       np.array([g[2:] for g in grids], dtype=float).reshape(len(grids), 4))
 
 
 GRID_COUNTS = _GridCounts()
@@ -207,9 +218,29 @@ def _url(session: Session | Connection) -> str:
     return bind.engine.url.render_as_string()
 
 
-def _count_params(counts: dict[str, tuple[int, int, int, int, int]], scope: TileScope) -> dict:
-    visible = {code: [n[0], *(n[1:] if _sees(scope, code) else (None,) * 4)] for code, n in counts.items()}
+def _count_params(counts: _Counts, scope: TileScope, z: int, x: int, y: int) -> dict:
+    """The ``counts`` parameter of tile z/x/y: {code: [n, n_a, n_b, n_c, n_d]} of the grids near it,
+    classes only where ``scope`` sees them."""
+    visible = {}
+    for code in counts.near(_tile_box(z, x, y)):
+        n = counts.by_code.get(code)
+        if n is not None:
+            visible[code] = [n[0], *(n[1:] if _sees(scope, code) else (None,) * 4)]
     return {"counts": json.dumps(visible, separators=(",", ":"))}
+
+
+def _tile_box(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """Lon/lat bounds of tile z/x/y with its buffer (and a little more, for rounding)."""
+    pad = (BUFFER / EXTENT) * 1.01
+    n = 2 ** z
+
+    def lon(tx):
+        return tx / n * 360.0 - 180.0
+
+    def lat(ty):
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * ty / n))))
+
+    return lon(x - pad), lat(y + 1 + pad), lon(x + 1 + pad), lat(y - pad)
 
 
 def _sees(scope: TileScope, grid_code: str) -> bool:
@@ -301,7 +332,7 @@ def tile_statement(session: Session | Connection, *, layer: str, z: int, x: int,
         return None
     params = _tile_params(spec, z, x, y, scope)
     if _needs_counts(spec, z):
-        params.update(_count_params(GRID_COUNTS.get(session), scope))
+        params.update(_count_params(GRID_COUNTS.get(session), scope, z, x, y))
     return tile_sql(spec, z), params
 
 
@@ -329,8 +360,9 @@ def fetch_tile(session: Session | Connection, *, layer: str, z: int, x: int, y: 
         params.update(_tile_params(spec, z, x, y, scope))
     for refresh in (False, True):
         if in_range and _needs_counts(spec, z):
-            counts_at, counts = GRID_COUNTS.params(session, scope, refresh=refresh)
-            params.update(counts, counts_at=".".join(str(counts_at.get(n, 0)) for n in spec.depends_on))
+            counts = GRID_COUNTS.cached(session, refresh=refresh)
+            params.update(_count_params(counts, scope, z, x, y),
+                          counts_at=".".join(str(counts.versions.get(n, 0)) for n in spec.depends_on))
         versions, data = session.execute(text(_fetch_sql(spec, z, in_range)), params).one()
         if versions in client:
             return FetchedTile(etag_for(spec, scope, versions), None)
