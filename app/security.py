@@ -35,6 +35,8 @@ from app.errors import ApiError, error_response
 from models.users import AppUser
 from supervision.audit import record
 
+SESSION_COOKIE = "marketmap_session"
+
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -74,7 +76,7 @@ def _configure(app: Flask) -> None:
     cfg.setdefault("MAX_BODY_BYTES", int(env.get("MARKETMAP_MAX_BODY_KB", "1024")) * 1024)  # non-upload bodies
     cfg.setdefault("MAX_FORM_MEMORY_SIZE", 1024 * 1024)
     cfg.setdefault("HTTPS", env.get("MARKETMAP_HTTPS") == "1")
-    cfg.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME="marketmap_session",
+    cfg.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME=SESSION_COOKIE,
                SESSION_COOKIE_SECURE=bool(cfg["HTTPS"]), PERMANENT_SESSION_LIFETIME=8 * 3600)
     if cfg.get("DEBUG") and not cfg.get("TESTING") and env.get("MARKETMAP_ENV", "production") == "production":
         raise RuntimeError("DEBUG is refused in production: the Werkzeug debugger would run code for anyone")

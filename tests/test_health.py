@@ -31,6 +31,24 @@ def test_openapi_document_describes_the_api(client):
     assert "/healthz" in spec["paths"]
 
 
+def test_openapi_document_says_who_may_call_each_operation(client):
+    from app.auth import policy_for
+
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert set(spec["components"]["securitySchemes"]) == {"bearerAuth", "cookieAuth"}
+    assert spec["components"]["securitySchemes"]["cookieAuth"]["name"] == "marketmap_session"
+    operations = [(path, method, op) for path, ops in spec["paths"].items() for method, op in ops.items()
+                  if method in ("get", "post", "put", "patch", "delete")]
+    assert len(operations) > 40
+    for path, method, op in operations:
+        assert op["x-minimum-role"] in ("public", "registrar", "supervisor", "official", "admin"), (path, method)
+        assert ({} in op["security"]) == (op["x-minimum-role"] == "public"), (path, method)
+    checks = spec["paths"]["/api/v1/address-checks"]["post"]
+    assert checks["x-minimum-role"] == policy_for("address.AddressChecks", "POST") == "registrar"
+    assert checks["security"] == [{"bearerAuth": []}, {"cookieAuth": []}]
+    assert {} in spec["paths"]["/api/v1/search/radius"]["get"]["security"]
+
+
 def test_api_docs_use_vendored_assets(client):
     html = client.get("/api/docs").get_data(as_text=True)
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html

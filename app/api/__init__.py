@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from importlib import import_module
 
 import flask_smorest
 from flask import Flask
 from flask_smorest import Api
 from webargs.flaskparser import FlaskParser
+
+from app.security import SESSION_COOKIE
 
 # Modules of app.api that expose a flask-smorest ``blp``; one line per surface.
 API_MODULES = (
@@ -39,5 +42,38 @@ def init_api(app: Flask) -> Api:
     api = Api(app, spec_kwargs={"info": {"description": "MarketMap: 市场监管空间监管平台 JSON API"}})
     for name in API_MODULES:
         api.register_blueprint(import_module(name).blp)
+    _document_security(app, api)
     app.extensions["marketmap.api"] = api
     return api
+
+
+# How a caller says who they are (app.security): an API token, or the session cookie of a login.
+SECURITY_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer",
+                   "description": "API 令牌（POST /api/v1/auth/tokens 签发）/ an API token from POST /api/v1/auth/tokens"},
+    "cookieAuth": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+                   "description": "登录会话（/login）；改变状态的请求另需 X-CSRF-Token / a login session; "
+                                  "state-changing requests also need X-CSRF-Token"},
+}
+_SIGNED_IN = [{"bearerAuth": []}, {"cookieAuth": []}]
+
+
+def _document_security(app: Flask, api: Api) -> None:
+    """Put the security schemes and, on every operation, who may call it (``app.auth.ROUTE_POLICY``)
+    into the OpenAPI document: ``security`` (optional for public operations) and ``x-minimum-role``."""
+    from app.auth import UNCLASSIFIED_POLICY, policy_for
+
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+    paths = api.spec._paths  # apispec keeps the operations here until to_dict(); no public accessor
+    for rule in app.url_map.iter_rules():
+        operations = paths.get(re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule))
+        if not operations:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            operation = operations.get(method.lower())
+            if operation is None:
+                continue
+            role = policy_for(rule.endpoint, method) or UNCLASSIFIED_POLICY
+            operation["security"] = ([{}] if role == "public" else []) + _SIGNED_IN
+            operation["x-minimum-role"] = role
