@@ -118,12 +118,12 @@ def _raw_rules() -> list[dict]:
     return tomllib.loads(DEFAULT_RULES_PATH.read_text(encoding="utf-8"))["rule"]
 
 
-def run(engine_url: str, out_path: str | Path, quick: bool) -> str:
+def run(engine_url: str, out_path: str | Path, quick: bool, *, classification: bool = True) -> str:
     """Measure on the database at ``engine_url`` (demo data loaded); writes and returns Markdown."""
     engine = make_engine(engine_url)
     with engine.connect() as conn:
         n_entities = conn.execute(text("SELECT count(*) FROM enterprise")).scalar()
-    class_rows = _classification(engine)
+    class_rows = _classification(engine) if classification else [["(not run: --tiles-only)", "", "", "", "", ""]]
     with Session(engine) as session:
         areas = {}
         for z in ZOOMS:
@@ -179,12 +179,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--database-url", help="use this database (demo loaded) instead of bench_database")
+    parser.add_argument("--tiles-only", action="store_true", help="skip the classification runs")
     args = parser.parse_args(argv)
     if args.database_url:
-        print(run(args.database_url, args.out, args.quick))
+        print(run(args.database_url, args.out, args.quick, classification=not args.tiles_only))
         return
     with bench_database(50_000 if args.quick else 1_000_000) as url:
-        print(run(url, args.out, args.quick))
+        print(run(url, args.out, args.quick, classification=not args.tiles_only))
 
 
 if __name__ == "__main__":
