@@ -62,8 +62,8 @@ def _import(url: str, path: Path) -> tuple[float, float, str]:
     return seconds, peak_mb, done.stdout
 
 
-def run(out_path: str, quick: bool) -> None:
-    n = 20_000 if quick else 1_000_000
+def run(out_path: str, quick: bool, rows: int | None = None) -> None:
+    n = rows or (20_000 if quick else 1_000_000)
     with scratch_database("marketmap_bench_import") as url, tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(url)
         build_demo(engine, enterprises=n, seed=7, progress=False)
@@ -87,7 +87,8 @@ def run(out_path: str, quick: bool) -> None:
                      "with point"],
                     [[f"{seconds:.0f}", f"{rows / seconds:,.0f}", f"{peak_mb:,.0f}", f"{batch[0]:,}", f"{batch[1]:,}",
                       f"{batch[2]:,}", f"{batch[3]:,}", f"{batch[4]:,}", f"{geocoded:,}"]])
-            + "\n\nSteps (one transaction):\n\n" + table(["step", "rows", "seconds", "rows/s"], steps) + "\n")
+            + "\n\nSteps (one transaction):\n\n" + table(["step", "rows", "seconds", "rows/s"], steps) + "\n"
+            + "".join(f"\n- {s['name']}: {s['result']}" for s in batch.report["steps"] if s.get("result")) + "\n")
     Path(out_path).write_text(body, encoding="utf-8")
     print(body)
 
@@ -95,6 +96,7 @@ def run(out_path: str, quick: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", required=True)
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="20,000 rows")
+    parser.add_argument("--rows", type=int, help="this many rows (default 1,000,000)")
     args = parser.parse_args()
-    run(args.out, args.quick)
+    run(args.out, args.quick, args.rows)

@@ -30,6 +30,7 @@ from importer.mapping import header_scorer, load_mapping_file, resolve
 from importer.pipeline import run_pipeline
 from importer.readers import EXTRA, RawTable, read_file
 from importer.reports import top_reasons
+from importer.stage import stage_enterprises
 from importer.validate import Problems, reject_duplicates, validate_frame
 
 # Test-only hook (tests/test_import_kill.py): with MARKETMAP_IMPORT_TEST_PAUSE=<step> the import prints
@@ -252,10 +253,18 @@ def _load(session: Session, spec: Kind, prepared: _Prepared, batch_id: int, step
         load.copy_rows(session, spec, rows)
         db_rejects = load.resolve_references(session, spec)
         s["rows"] = len(rows)
+    if with_pipeline and spec.name == "enterprises":
+        steps += stage_enterprises(session, spec, step=step)
     with _step(steps, step, "合并 upsert", None) as s:
+        dropped = load.drop_indexes_for_bulk(session, spec) if with_pipeline else []
         counts = load.upsert(session, spec, batch_id=batch_id)
         s["rows"] = len(rows) - len(db_rejects)
+        s["indexes_rebuilt_after"] = len(dropped)
     pipeline = run_pipeline(session, spec.name, load.affected_ids(session), step=step) if with_pipeline else []
+    if dropped:
+        with _step(pipeline, step, "索引 indexes", len(dropped)) as s:
+            load.restore_indexes(session, dropped)
+            s["rows"] = counts.inserted + counts.updated
     return ({"rows_inserted": counts.inserted, "rows_updated": counts.updated, "rows_unchanged": counts.unchanged},
             db_rejects, pipeline)
 

@@ -31,7 +31,27 @@ _CONFLICT = {"enterprise": "uscc", "staff": "staff_no", "building_economy": "bui
 _HAS_BATCH_ID = {"enterprise", "credit_record"}
 _RETURN_ID = {"building_economy": "building_id"}
 # Insert expressions for NOT NULL columns with a default.
-_INSERT_DEFAULTS = {"active": "COALESCE(s.active, true)", "grid_codes": "COALESCE(s.grid_codes, '{}')"}
+_INSERT_DEFAULTS = {"active": "COALESCE(s.active, true)", "grid_codes": "COALESCE(s.grid_codes, '{}')",
+                    "near_boundary": "COALESCE(s.near_boundary, false)"}
+_POINT = "ST_SetSRID(ST_MakePoint({lon}, {lat}), 4326)"
+# Enterprise columns derived in staging (importer.stage): geocoded rows take the library's answer as it
+# is (an address that no longer matches clears the old address_id); a row with a point takes its grid.
+_DERIVED_SETS = {
+    "address_id": "CASE WHEN EXCLUDED.geocode_source = 'address_library' THEN EXCLUDED.address_id ELSE t.address_id END",
+    "building_id": "CASE WHEN EXCLUDED.geocode_source = 'address_library' THEN EXCLUDED.building_id "
+                   "ELSE t.building_id END",
+    "grid_code": "CASE WHEN EXCLUDED.geom IS NOT NULL THEN EXCLUDED.grid_code ELSE t.grid_code END",
+    "near_boundary": "CASE WHEN EXCLUDED.geom IS NOT NULL THEN EXCLUDED.near_boundary ELSE t.near_boundary END",
+}
+BULK_SHARE = 0.2  # upserting at least this share of a table (and BULK_MIN_ROWS): rebuild its indexes after
+BULK_MIN_ROWS = 10_000
+_PLAIN_INDEXES = text("""
+    SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
+    FROM pg_index i
+    WHERE i.indrelid = CAST(:table AS regclass) AND NOT i.indisunique
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+    ORDER BY 1
+""")
 
 
 @dataclass
@@ -118,8 +138,10 @@ def _value_expressions(kind: Kind, present: set[str]) -> dict[str, str]:
     values = {c: _INSERT_DEFAULTS.get(c, f"s.{c}") for c in names if c in present and c not in skip}
     if "enterprise_id" in present:
         values["enterprise_id"] = "s.enterprise_id"
-    point = "CASE WHEN s.lon IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) END"
-    if "footprint_hex" in present:
+    point = f"CASE WHEN s.lon IS NULL THEN NULL ELSE {_POINT.format(lon='s.lon', lat='s.lat')} END"
+    if kind.table == "enterprise" and "geo_level" in present:
+        values.update(_staged_enterprise(present))
+    elif "footprint_hex" in present:
         values["footprint"] = "ST_GeomFromEWKB(decode(s.footprint_hex, 'hex'))"
         values["geom"] = point
     elif "lon" in present:
@@ -130,16 +152,39 @@ def _value_expressions(kind: Kind, present: set[str]) -> dict[str, str]:
     return values
 
 
-def _compared(values: dict[str, str], new: str) -> tuple[str, str]:
+def _staged_enterprise(present: set[str]) -> dict[str, str]:
+    """Point, geocode and grid of an enterprise row whose staging (importer.stage) filled ``geo_*``
+    (the library's answer for rows without coordinates) and, with an active grid version, ``grid_code``."""
+    file_point = _POINT.format(lon="s.lon", lat="s.lat")
+    values = {
+        "geom": f"CASE WHEN s.lon IS NOT NULL THEN {file_point} WHEN s.geo_lon IS NOT NULL "
+                f"THEN {_POINT.format(lon='s.geo_lon', lat='s.geo_lat')} END",
+        "geocode_level": "CASE WHEN s.lon IS NOT NULL THEN 'source' ELSE s.geo_level END",
+        "geocode_source": "CASE WHEN s.lon IS NOT NULL THEN 'import' WHEN s.geo_level IS NOT NULL "
+                          "THEN 'address_library' END",
+        "geocode_score": "s.geo_score", "address_id": "s.geo_address_id", "building_id": "s.geo_building_id"}
+    if "grid_code" in present:
+        values.update(grid_code="s.grid_code", near_boundary=_INSERT_DEFAULTS["near_boundary"])
+    return values
+
+
+def changed_condition(values: dict[str, str]) -> str:
+    """SQL true when the ``_imp`` row ``s`` would change the stored row ``t`` (the upsert's own test)."""
+    old, new = _compared(values, "{e}")
+    return f"{old} IS DISTINCT FROM {new}"
+
+
+def _compared(values: dict[str, str], new: str, sets: dict[str, str] | None = None) -> tuple[str, str]:
     cols = [c for c in values if c != "import_batch_id"]
     old_side = ", ".join(f"t.{c}" for c in cols)
-    new_side = ", ".join(f"COALESCE({new.format(c=c)}, t.{c})" for c in cols)
+    new_side = ", ".join((sets or {}).get(c) or f"COALESCE({new.format(c=c, e=values[c])}, t.{c})" for c in cols)
     return f"ROW({old_side})", f"ROW({new_side})"
 
 
 def _upsert_on_conflict(session: Session, table: str, values: dict[str, str], batch_id: int) -> None:
-    old, new = _compared(values, "EXCLUDED.{c}")
-    sets = [f"{c} = COALESCE(EXCLUDED.{c}, t.{c})" for c in values if c != "import_batch_id"]
+    special = {c: e for c, e in _DERIVED_SETS.items() if c in values} if table == "enterprise" else {}
+    old, new = _compared(values, "EXCLUDED.{c}", special)
+    sets = [f"{c} = {special.get(c) or f'COALESCE(EXCLUDED.{c}, t.{c})'}" for c in values if c != "import_batch_id"]
     if "import_batch_id" in values:
         sets.append("import_batch_id = EXCLUDED.import_batch_id")
     if table == "enterprise":
@@ -184,6 +229,34 @@ def _equal(kind: Kind, key: str, left: str, right: str) -> str:
     if key == "enterprise_id" or kind.field(key).required:
         return f"{left} = {right}"
     return f"coalesce({left}, '') = coalesce({right}, '')"
+
+
+def drop_indexes_for_bulk(session: Session, kind: Kind) -> list[str]:
+    """Before a bulk upsert (``BULK_SHARE`` of the table, at least ``BULK_MIN_ROWS`` rows), drop the
+    table's plain indexes and return their definitions for ``restore_indexes``.
+
+    Maintaining a GiST, GIN-trigram or B-tree index row by row costs more than building it once
+    (PERFORMANCE-NOTES: load first, index after). Constraint indexes (primary key, natural key)
+    stay: the upsert needs them. The drop is part of the batch's transaction, so a killed import
+    gets them back with the rollback; readers of the table wait for the commit meanwhile.
+    """
+    rows = session.execute(text("SELECT count(*) FROM _imp")).scalar_one()
+    stored = session.execute(text("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+                             {"t": kind.table}).scalar_one()
+    if rows < BULK_MIN_ROWS or rows < BULK_SHARE * stored:
+        return []
+    indexes = session.execute(_PLAIN_INDEXES, {"table": kind.table}).all()
+    for index in indexes:
+        session.execute(text(f"DROP INDEX {index.name}"))
+    return [index.definition for index in indexes]
+
+
+def restore_indexes(session: Session, definitions: list[str]) -> None:
+    """Build again the indexes ``drop_indexes_for_bulk`` dropped, with memory enough to sort in RAM."""
+    if definitions:
+        session.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
+    for definition in definitions:
+        session.execute(text(definition))
 
 
 def affected_ids(session: Session) -> np.ndarray:

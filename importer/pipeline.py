@@ -1,4 +1,7 @@
-"""After a committed import, on the affected rows only: geocode, assign grids, reclassify risk, bump tiles.
+"""After a committed import, on the affected rows only: assign grids, reclassify risk, bump tiles.
+
+Enterprises are geocoded and assigned to their grid in staging, before their one write
+(importer.stage); for them only classification and the data versions remain.
 
 Runs inside the batch's transaction, so a batch is applied with its consequences or not at all.
 Each step reports rows and seconds; a step whose package has nothing to run on says so.
@@ -20,6 +23,9 @@ LAYERS = {"enterprises": "enterprises", "addresses": "addresses", "buildings": "
 ASSIGNED_TABLES = {"enterprises": "enterprise", "addresses": "address_entry", "buildings": "building",
                    "pois": "poi"}
 
+# kinds whose rows were geocoded and assigned to grids before their upsert (importer.stage)
+STAGED = ("enterprises",)
+
 Step = Callable[[str, int | None], object]  # name, total → progress bar with update(n) and close()
 
 
@@ -29,9 +35,7 @@ def run_pipeline(session: Session, kind: str, ids: np.ndarray, *, step: Step) ->
         return []
     done = []
     enterprise_ids = _enterprise_ids(session, kind, ids)
-    if kind == "enterprises":
-        done.append(_geocode(session, ids, step))
-    if kind in ASSIGNED_TABLES:
+    if kind in ASSIGNED_TABLES and kind not in STAGED:
         done.append(_assign(session, ASSIGNED_TABLES[kind], step))
     if enterprise_ids is not None:
         done.append(_classify(session, enterprise_ids, step))
@@ -52,20 +56,6 @@ def _timed(name: str, rows: int, started: float, **detail) -> dict:
     seconds = time.perf_counter() - started
     return {"name": name, "rows": rows, "seconds": round(seconds, 3),
             "rows_per_s": round(rows / seconds, 1) if seconds > 0 and rows else None, **detail}
-
-
-def _geocode(session: Session, ids: np.ndarray, step: Step) -> dict:
-    """Rows whose point did not come with the file go through the address library."""
-    from address_match.geocode import geocode_enterprises
-
-    started = time.perf_counter()
-    pending = session.execute(text(
-        "SELECT id FROM enterprise WHERE id = ANY(:ids) AND geocode_source IS DISTINCT FROM 'import'"),
-        {"ids": ids.tolist()}).scalars().all()
-    bar = step("地理编码 geocode", len(pending))
-    counts = geocode_enterprises(session, ids=pending, progress=bar.update) if pending else {}
-    bar.close()
-    return _timed("geocode", len(pending), started, result=counts)
 
 
 def _assign(session: Session, table: str, step: Step) -> dict:

@@ -262,3 +262,67 @@ def test_api_upload_for_officials_only(official_client, session):
                                data={"kind": "enterprises", "file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")})
     assert bad.status_code == 400 and bad.get_json()["error"] == "import_rejected"
     json.dumps(body)  # the report is plain JSON
+
+
+def _placed(session, batch_id: int) -> list[tuple]:
+    return session.execute(text("SELECT uscc, address_id, geocode_source, grid_code, near_boundary FROM enterprise "
+                                "WHERE import_batch_id = :b ORDER BY uscc"), {"b": batch_id}).all()
+
+
+def _updates_so_far(session) -> int:
+    return session.execute(text("SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'enterprise'")).scalar()
+
+
+def test_rows_are_geocoded_and_gridded_before_their_one_write(session, tmp_path):
+    from gridding.assign import assign_version
+
+    version = session.execute(text("SELECT id FROM grid_version WHERE status = 'active'")).scalar()
+    assert version is not None
+    entries = session.execute(text("SELECT id, standard_text, ST_X(geom), ST_Y(geom) FROM address_entry "
+                                   "ORDER BY id LIMIT 30")).all()
+    frame = enterprise_frame(range(400, 430))
+    frame["住所"] = [e[1] for e in entries]
+    frame["经度"], frame["纬度"] = [e[2] for e in entries], [e[3] for e in entries]
+    frame.loc[10:, ["经度", "纬度"]] = np.nan  # 20 rows to geocode through the library
+    path = tmp_path / "enterprises_to_place.csv"
+    frame.to_csv(path, index=False)
+    updates = _updates_so_far(session)
+    result = run_import(session, kind="enterprises", path=path, crs="wgs84", commit=True)
+    assert_adds_up(session, result)
+    assert result.counts["rows_inserted"] == 30
+    assert _updates_so_far(session) - updates <= 30  # risk classes only: geocode and grid came with the insert
+    steps = {s["name"]: s for s in result.report["steps"]}
+    assert steps["geocode"]["rows"] == 20 and steps["grids"]["rows"] >= 10
+    placed = _placed(session, result.batch_id)
+    assert [p.geocode_source for p in placed].count("import") == 10
+    geocoded = session.execute(text(
+        "SELECT count(*) FROM enterprise e JOIN address_entry a ON a.id = e.address_id "
+        "WHERE e.import_batch_id = :b AND e.geocode_source = 'address_library' AND ST_Equals(e.geom, a.geom)"),
+        {"b": result.batch_id}).scalar_one()
+    assert geocoded == 20
+    assign_version(session, version_id=version, tables=("enterprise",))
+    assert _placed(session, result.batch_id) == placed  # the same grids and flags as a full assignment
+
+    frame.loc[15, "住所"] = entries[0][1]  # one address edited: that row alone is geocoded again
+    frame.to_csv(path, index=False)
+    again = run_import(session, kind="enterprises", path=path, crs="wgs84", commit=True)
+    assert_adds_up(session, again)
+    assert (again.counts["rows_updated"], again.counts["rows_unchanged"]) == (1, 29)
+    assert {s["name"]: s["rows"] for s in again.report["steps"]}["geocode"] == 1
+
+
+def test_a_bulk_import_rebuilds_the_indexes_it_dropped(session, tmp_path, monkeypatch):
+    from importer import load
+
+    monkeypatch.setattr(load, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(load, "BULK_SHARE", 0.0)
+    indexes = "SELECT indexdef FROM pg_indexes WHERE tablename = 'enterprise' ORDER BY indexname"
+    before = session.execute(text(indexes)).scalars().all()
+    path = tmp_path / "enterprises_bulk.csv"
+    enterprise_frame(range(500, 520)).to_csv(path, index=False)
+    result = run_import(session, kind="enterprises", path=path, commit=True)
+    assert_adds_up(session, result)
+    assert result.counts["rows_inserted"] == 20
+    assert session.execute(text(indexes)).scalars().all() == before
+    steps = [s["name"] for s in result.report["steps"]]
+    assert steps.index("risk") < steps.index("索引 indexes")  # built once, after the last write
