@@ -19,7 +19,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -342,10 +344,61 @@ class FetchedTile:
     data: bytes | None  # None: the caller's ETag is current (304); b"": no features or zoom out of range
 
 
+class TileCache:
+    """Built tiles kept in this process, least recently used out first, at most ``max_bytes`` in all.
+
+    Keyed by database, layer, tile, viewer scope and the data versions the tile was built at: a
+    request still reads the current versions (in the same statement that would build the tile), so a
+    cached tile is served only while its versions are current and a changed class is never stale.
+    Maps ask for the same district tiles again and again; this spares rebuilding them.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.hits = self.misses = 0
+        self._lock = threading.Lock()
+        self._tiles: OrderedDict[tuple, tuple[str, bytes]] = OrderedDict()  # tile key → (versions, MVT)
+        self._bytes = 0
+
+    def versions(self, key: tuple) -> dict[str, bytes]:
+        """{versions: tile} cached for ``key`` (one entry, or none)."""
+        if self.max_bytes <= 0:
+            return {}
+        with self._lock:
+            found = self._tiles.get(key)
+            if found is None:
+                return {}
+            self._tiles.move_to_end(key)
+            return {found[0]: found[1]}
+
+    def put(self, key: tuple, versions: str, data: bytes) -> None:
+        """Keep ``data`` as ``key``'s tile at ``versions`` (replacing an older one); tiles over a
+        sixteenth of the cache are not kept."""
+        if not 0 < len(data) <= self.max_bytes // 16:
+            return
+        with self._lock:
+            old = self._tiles.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old[1])
+            self._tiles[key] = (versions, data)
+            self._bytes += len(data)
+            while self._bytes > self.max_bytes:
+                self._bytes -= len(self._tiles.popitem(last=False)[1][1])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tiles.clear()
+            self._bytes = 0
+            self.hits = self.misses = 0
+
+
+TILE_CACHE = TileCache(int(float(os.environ.get("MARKETMAP_TILE_CACHE_MB", "64")) * 1024 * 1024))
+
+
 def fetch_tile(session: Session | Connection, *, layer: str, z: int, x: int, y: int,
-               scope: TileScope = PUBLIC_SCOPE, if_none_match=()) -> FetchedTile:
+               scope: TileScope = PUBLIC_SCOPE, if_none_match=(), cache: TileCache | None = None) -> FetchedTile:
     """ETag and MVT bytes of one tile in one statement; the tile is not built when an ETag in
-    ``if_none_match`` is current.
+    ``if_none_match`` is current, or when ``cache`` holds it at the current data versions.
 
     Data versions are read in the same statement as the tile (no second round trip, never a stale
     ETag). Per-grid counts come from a per-process cache; the statement checks they were computed at
@@ -355,7 +408,9 @@ def fetch_tile(session: Session | Connection, *, layer: str, z: int, x: int, y: 
     check_tile(z, x, y)
     client = versions_in_etags(spec, scope, if_none_match)
     in_range = spec.minzoom <= z <= spec.maxzoom
-    params = {"depends_on": list(spec.depends_on), "client_versions": client, "counts_at": None}
+    key = (_url(session), spec.name, z, x, y, scope.key if spec.scoped else "-")
+    cached = cache.versions(key) if cache is not None and in_range else {}
+    params = {"depends_on": list(spec.depends_on), "client_versions": client + list(cached), "counts_at": None}
     if in_range:
         params.update(_tile_params(spec, z, x, y, scope))
     for refresh in (False, True):
@@ -366,8 +421,15 @@ def fetch_tile(session: Session | Connection, *, layer: str, z: int, x: int, y: 
         versions, data = session.execute(text(_fetch_sql(spec, z, in_range)), params).one()
         if versions in client:
             return FetchedTile(etag_for(spec, scope, versions), None)
+        if versions in cached:
+            cache.hits += 1
+            return FetchedTile(etag_for(spec, scope, versions), cached[versions])
         if params["counts_at"] in (None, versions):
-            return FetchedTile(etag_for(spec, scope, versions), bytes(data or b""))
+            data = bytes(data or b"")
+            if cache is not None and in_range:
+                cache.misses += 1
+                cache.put(key, versions, data)
+            return FetchedTile(etag_for(spec, scope, versions), data)
     raise RuntimeError("grid counts kept changing while the tile was built")  # two versions in one request
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.auth import Viewer
-from spatial.tiles import GRID_COUNTS, PUBLIC_SCOPE, TileScope, fetch_tile, render_tile
+from spatial.tiles import GRID_COUNTS, PUBLIC_SCOPE, TileCache, TileScope, fetch_tile, render_tile
 from supervision.classify import bump_data_versions, classify_entities
 
 TODAY = dt.date(2026, 6, 15)
@@ -195,6 +195,27 @@ def test_fetch_tile_answers_304_from_the_same_statement(session, area):
     assert public.data and public.etag != first.etag and not any("risk_class" in p for p in decode(public.data, "enterprises"))
     out_of_range = fetch_tile(session, layer="buildings", z=10, x=Z15[1] >> 5, y=Z15[2] >> 5)
     assert out_of_range.data == b"" and out_of_range.etag.startswith('"buildings-')
+
+
+def test_tile_cache_serves_a_tile_only_while_its_data_versions_are_current(session, area):
+    cache, official = TileCache(8 * 1024 * 1024), TileScope(all_grids=True)
+
+    def fetch(**kw):
+        return fetch_tile(session, layer="enterprises", z=Z15[0], x=Z15[1], y=Z15[2], scope=official, cache=cache, **kw)
+
+    built = fetch()
+    assert (cache.hits, cache.misses) == (0, 1) and len(decode(built.data, "enterprises")) == 40
+    again = fetch()
+    assert (cache.hits, cache.misses) == (1, 1) and again.data == built.data and again.etag == built.etag
+    public = fetch_tile(session, layer="enterprises", z=Z15[0], x=Z15[1], y=Z15[2], cache=cache)
+    assert cache.misses == 2 and not any("risk_class" in p for p in decode(public.data, "enterprises"))
+    assert fetch(if_none_match=[built.etag.strip('"')]).data is None  # 304 still wins over the cache
+    session.execute(text("UPDATE enterprise SET name = '缓存测试' WHERE id = (SELECT min(id) FROM enterprise "
+                         "WHERE grid_code LIKE 'TT%')"))
+    session.execute(text("UPDATE data_version SET version = version + 1 WHERE layer = 'enterprises'"))
+    changed = fetch()
+    assert cache.misses == 3 and changed.etag != built.etag
+    assert "缓存测试" in {p["name"] for p in decode(changed.data, "enterprises")}
 
 
 def test_cached_grid_counts_are_refreshed_when_classes_change(session, area):

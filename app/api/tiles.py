@@ -10,7 +10,7 @@ from app.api import Blueprint
 from app.auth import Viewer, current_viewer, note_nonpublic_read
 from app.db import get_session
 from app.errors import register_domain_error
-from spatial.tiles import TileError, TileScope, fetch_tile, get_layer, tilejson
+from spatial.tiles import TILE_CACHE, TileError, TileScope, fetch_tile, get_layer, tilejson
 
 blp = Blueprint("tiles", __name__, url_prefix="/tiles", description="矢量瓦片 / vector tiles (Mapbox Vector Tile)")
 
@@ -44,7 +44,9 @@ def _cache_headers(response: Response, etag: str, scoped: bool) -> Response:
 def tile(layer: str, z: int, x: int, y: int):
     spec = get_layer(layer)
     scope = tile_scope(current_viewer())
-    fetched = fetch_tile(_reader(), layer=layer, z=z, x=x, y=y, scope=scope, if_none_match=request.if_none_match)
+    reader, shared = _reader()
+    fetched = fetch_tile(reader, layer=layer, z=z, x=x, y=y, scope=scope, if_none_match=request.if_none_match,
+                         cache=TILE_CACHE if shared else None)
     if fetched.data is None:
         return _cache_headers(Response(status=304), fetched.etag, spec.scoped)
     if not fetched.data:
@@ -59,16 +61,17 @@ def tile(layer: str, z: int, x: int, y: int):
 
 
 def _reader():
-    """The request's session, or its connection in autocommit when no transaction is open.
+    """(The request's session or its connection in autocommit, whether the tile cache may be used).
 
     A tile is one read-only statement: autocommit spares the BEGIN and the ROLLBACK round trips
-    (two of the four per request in the profile). A session already in a transaction (tests that
-    hand in theirs, an earlier write in the request) is used as it is, so it sees its own changes.
+    (two of the four per request in the profile), and sees only committed data, which the process-wide
+    tile cache may then hold. A session already in a transaction (tests that hand in theirs, an earlier
+    write in the request) is used as it is, so it sees its own changes, and never touches the cache.
     """
     session = get_session()
     if session.in_transaction():
-        return session
-    return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return session, False
+    return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"}), True
 
 
 @blp.route("/<string:layer>.json")
