@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
-from .fields import Fields, extract
+from .fields import Fields, extract_normalized
 from .normalize import normalize
 from .pairs import pair_tokens
 from .scorer import CLASSES, load_scorer
@@ -43,7 +43,17 @@ def compare(a: str, b: str) -> Verdict:
 
     Raises AddressError for empty or over-long input.
     """
-    return relate(extract(a), extract(b), normalize(a), normalize(b))
+    fa, na = prepared(a)
+    fb, nb = prepared(b)
+    return relate(fa, fb, na, nb)
+
+
+@lru_cache(maxsize=65536)
+def prepared(text: str) -> tuple[Fields, str]:
+    """Fields and normalised text of ``text``, cached: a query is usually compared with many
+    candidates, so each text is normalised and split once."""
+    norm = normalize(text)
+    return extract_normalized(norm), norm
 
 
 def relate(fa: Fields, fb: Fields, na: str, nb: str) -> Verdict:
@@ -61,14 +71,14 @@ def relate(fa: Fields, fb: Fields, na: str, nb: str) -> Verdict:
     return Verdict(level, round(probs[1] / 2 + probs[2], 4), reasons)
 
 
+_REASON_FIELDS = ((Fields._fields.index("district"), "区县"), (Fields._fields.index("road"), "道路"),
+                  (Fields._fields.index("roadno"), "门牌"), (Fields._fields.index("name"), "名称"),
+                  (Fields._fields.index("building"), "楼栋"))
+
+
 def _reasons(fa: Fields, fb: Fields) -> list[str]:
     """Short notes on the fields both sides give: 道路相同, 门牌不同, 楼栋相同…"""
-    out = []
-    for x, y, word in ((fa.district, fb.district, "区县"), (fa.road, fb.road, "道路"),
-                       (fa.roadno, fb.roadno, "门牌"), (fa.name, fb.name, "名称"), (fa.building, fb.building, "楼栋")):
-        if x and y:
-            out.append(word + ("相同" if x == y else "不同"))
-    return out
+    return [word + ("相同" if fa[i] == fb[i] else "不同") for i, word in _REASON_FIELDS if fa[i] and fb[i]]
 
 
 def _same_fields(fa: Fields, fb: Fields) -> bool:

@@ -65,8 +65,11 @@ def extract_normalized(norm: str) -> Fields:
                   found["floor"], found["room"])
 
 
+_UNIT_SLOTS = {"栋": "building", "单元": "unit", "层": "floor", "室": "room"}
+
+
 def _place_number(found: dict[str, str], names: list[str], num: str, unit: str, is_last: bool) -> None:
-    slot = {"栋": "building", "单元": "unit", "层": "floor", "室": "room"}.get(unit)
+    slot = _UNIT_SLOTS.get(unit)
     if slot:
         found[slot] = found[slot] or num
     elif not unit and num.count("-") >= 2 or (unit == "" and "-" in num and found["roadno"]):
@@ -134,23 +137,26 @@ def _strip_divisions(norm: str) -> tuple[str, str, str]:
 
 
 @lru_cache(maxsize=1)
-def _division_index() -> tuple[dict[str, str], set[str], list[int]]:
-    """Full names of prov..town divisions → finest level, their 2-character heads, and their
-    lengths (2..12, longest first), so a position that starts no name costs one set look-up."""
+def _division_index() -> tuple[dict[str, str], dict[str, tuple[int, ...]]]:
+    """Full names of prov..town divisions → finest level, and for each 2-character head the
+    lengths (2..12, longest first) of the names it starts, so a position that starts no
+    name costs one dict look-up and one that does tries only the lengths that exist."""
     names = {}
     for name, divs in gazetteer().full.items():
         levels = [d.level for d in divs if d.level in _TOWN_LEVELS]
         if levels and 2 <= len(name) <= 12:
             names[name] = max(levels, key=_TOWN_LEVELS.index)
-    return names, {n[:2] for n in names}, sorted({len(n) for n in names}, reverse=True)
+    lengths: dict[str, set[int]] = {}
+    for name in names:
+        lengths.setdefault(name[:2], set()).add(len(name))
+    return names, {head: tuple(sorted(ns, reverse=True)) for head, ns in lengths.items()}
 
 
 def _division_at(index, text: str, i: int) -> tuple[str, str, int] | None:
-    names, heads, lengths = index
-    if text[i : i + 2] not in heads:
-        return None
-    for n in lengths:
+    names, heads = index
+    limit = len(text) - 2
+    for n in heads.get(text[i : i + 2], ()):
         j = i + n
-        if j <= len(text) - 2 and text[i:j] in names:
+        if j <= limit and text[i:j] in names:
             return names[text[i:j]], text[i:j], j
     return None

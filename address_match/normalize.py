@@ -118,18 +118,17 @@ def expand_division_prefix(text: str) -> str:
 
 def _prefix_hit(text: str, i: int) -> tuple[int, str | None] | None:
     """(end, full name or None if ambiguous/full already) of the division name at ``i``."""
-    table, lengths, heads = _prefix_table()
-    if text[i : i + 2] not in heads:
-        return None
-    for n in lengths:
+    table, heads = _prefix_table()
+    for n in heads.get(text[i : i + 2], ()):
         if i + n <= len(text) and text[i : i + n] in table:
             return i + n, table[text[i : i + n]]
     return None
 
 
 @lru_cache(maxsize=1)
-def _prefix_table() -> tuple[dict[str, str | None], list[int], set[str]]:
-    """Province/city/district names → full name to write (None: keep as written)."""
+def _prefix_table() -> tuple[dict[str, str | None], dict[str, tuple[int, ...]]]:
+    """Province/city/district names → full name to write (None: keep as written), and for
+    each 2-character head the lengths of the names it starts, longest first."""
     gaz, table = gazetteer(), {}
     for name, divs in gaz.full.items():
         if any(d.level in _PREFIX_LEVELS for d in divs):
@@ -138,5 +137,7 @@ def _prefix_table() -> tuple[dict[str, str | None], list[int], set[str]]:
         names = {d.name for d in divs if d.level in _PREFIX_LEVELS}
         if names:
             table[name] = names.pop() if len(names) == 1 else None
-    lengths = sorted({len(n) for n in table}, reverse=True)
-    return table, lengths, {n[:2] for n in table}
+    lengths: dict[str, set[int]] = {}
+    for name in table:
+        lengths.setdefault(name[:2], set()).add(len(name))
+    return table, {head: tuple(sorted(ns, reverse=True)) for head, ns in lengths.items()}

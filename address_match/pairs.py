@@ -20,7 +20,7 @@ from .fields import Fields
 FIELDS = Fields._fields
 _NUMBERS = frozenset(("roadno", "building", "unit", "floor", "room"))
 _GENERIC = re.compile(r"有限责任公司|有限公司|分公司|公司|小区|家园|花园|社区|大厦|广场|商场|中心|[省市区县镇乡村]$")
-_POI_WORDS = ("交叉口", "交汇", "米", "附近", "门", "旁", "对面")  # AMap-style "near X" descriptions
+_POI_HINT = re.compile("交叉口|交汇|米|附近|门|旁|对面")  # AMap-style "near X" descriptions
 _SHOP_HINT = re.compile(r"店|公司|超市|餐|馆|厂|行|部|所|室$")
 
 
@@ -93,7 +93,7 @@ def _fine_count(f: Fields) -> int:
 
 
 def _poi_hint(norm: str) -> bool:
-    return any(word in norm for word in _POI_WORDS)
+    return _POI_HINT.search(norm) is not None
 
 
 def pair_tokens(fa: Fields, fb: Fields, na: str, nb: str) -> list[str]:
