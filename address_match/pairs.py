@@ -18,6 +18,8 @@ from rapidfuzz.distance import LCSseq
 from .fields import Fields
 
 FIELDS = Fields._fields
+_PREFIXES = tuple(f"{name}=" for name in FIELDS)
+_ROAD, _ROADNO, _BUILDING, _UNIT, _FLOOR = map(FIELDS.index, ("road", "roadno", "building", "unit", "floor"))
 _NUMBERS = frozenset(("roadno", "building", "unit", "floor", "room"))
 _GENERIC = re.compile(r"有限责任公司|有限公司|分公司|公司|小区|家园|花园|社区|大厦|广场|商场|中心|[省市区县镇乡村]$")
 _POI_HINT = re.compile("交叉口|交汇|米|附近|门|旁|对面")  # AMap-style "near X" descriptions
@@ -98,17 +100,17 @@ def _poi_hint(norm: str) -> bool:
 
 def pair_tokens(fa: Fields, fb: Fields, na: str, nb: str) -> list[str]:
     """All feature tokens of one pair: fields ``fa``/``fb`` and normalised texts ``na``/``nb``."""
-    rel = dict(zip(FIELDS, map(field_relation, FIELDS, fa, fb), strict=True))
-    tokens = [f"{k}={v}" for k, v in rel.items()]
+    rel = list(map(field_relation, FIELDS, fa, fb))
+    road, no, bld = rel[_ROAD], rel[_ROADNO], rel[_BUILDING]
     names = name_tokens(fa.name, fb.name)
     ca, cb = _fine_count(fa), _fine_count(fb)
     finer = "a" if ca > cb else ("b" if cb > ca else "eq")
     runs = shared_run_tokens(fa, fb, na, nb)
+    tokens = [prefix + value for prefix, value in zip(_PREFIXES, rel, strict=True)]
     tokens += names + overlap_tokens(na, nb) + runs
-    tokens += [f"{runs[0]}|{runs[1]}", f"{runs[2]}|finer={finer}"]
-    tokens += [f"finer={finer}", f"road={rel['road']}|no={rel['roadno']}", f"no={rel['roadno']}|bld={rel['building']}",
-               f"{names[0]}|bld={rel['building']}", f"{names[0]}|road={rel['road']}",
-               f"bld={rel['building']}|unit={rel['unit']}|fl={rel['floor']}"]
+    tokens += [f"{runs[0]}|{runs[1]}", f"{runs[2]}|finer={finer}", "finer=" + finer, f"road={road}|no={no}",
+               f"no={no}|bld={bld}", f"{names[0]}|bld={bld}", f"{names[0]}|road={road}",
+               f"bld={bld}|unit={rel[_UNIT]}|fl={rel[_FLOOR]}"]
     if _poi_hint(nb):
         tokens.append("b_poi_hint")
     if _poi_hint(na):
