@@ -43,6 +43,7 @@ _DERIVED_SETS = {
     "grid_code": "CASE WHEN EXCLUDED.geom IS NOT NULL THEN EXCLUDED.grid_code ELSE t.grid_code END",
     "near_boundary": "CASE WHEN EXCLUDED.geom IS NOT NULL THEN EXCLUDED.near_boundary ELSE t.near_boundary END",
 }
+_NOT_COMPARED = ("import_batch_id", "risk_updated_at")  # written along, never a reason to write
 BULK_SHARE = 0.2  # upserting at least this share of a table (and BULK_MIN_ROWS): rebuild its indexes after
 BULK_MIN_ROWS = 10_000
 _PLAIN_INDEXES = text("""
@@ -165,6 +166,9 @@ def _staged_enterprise(present: set[str]) -> dict[str, str]:
         "geocode_score": "s.geo_score", "address_id": "s.geo_address_id", "building_id": "s.geo_building_id"}
     if "grid_code" in present:
         values.update(grid_code="s.grid_code", near_boundary=_INSERT_DEFAULTS["near_boundary"])
+    if "risk_class" in present:  # all four set together, only for rows whose class was (re)computed
+        values.update({c: f"s.{c}" for c in ("risk_class", "risk_reasons", "risk_rules_version", "risk_inputs_hash")})
+        values["risk_updated_at"] = "CASE WHEN s.risk_class IS NOT NULL THEN now() END"
     return values
 
 
@@ -175,7 +179,7 @@ def changed_condition(values: dict[str, str]) -> str:
 
 
 def _compared(values: dict[str, str], new: str, sets: dict[str, str] | None = None) -> tuple[str, str]:
-    cols = [c for c in values if c != "import_batch_id"]
+    cols = [c for c in values if c not in _NOT_COMPARED]
     old_side = ", ".join(f"t.{c}" for c in cols)
     new_side = ", ".join((sets or {}).get(c) or f"COALESCE({new.format(c=c, e=values[c])}, t.{c})" for c in cols)
     return f"ROW({old_side})", f"ROW({new_side})"

@@ -1,7 +1,7 @@
 """After a committed import, on the affected rows only: assign grids, reclassify risk, bump tiles.
 
-Enterprises are geocoded and assigned to their grid in staging, before their one write
-(importer.stage); for them only classification and the data versions remain.
+Enterprises are geocoded, assigned to their grid and classified in staging, before their one
+write (importer.stage); for them only the tile data version remains.
 
 Runs inside the batch's transaction, so a batch is applied with its consequences or not at all.
 Each step reports rows and seconds; a step whose package has nothing to run on says so.
@@ -23,7 +23,7 @@ LAYERS = {"enterprises": "enterprises", "addresses": "addresses", "buildings": "
 ASSIGNED_TABLES = {"enterprises": "enterprise", "addresses": "address_entry", "buildings": "building",
                    "pois": "poi"}
 
-# kinds whose rows were geocoded and assigned to grids before their upsert (importer.stage)
+# kinds whose rows were geocoded, assigned to grids and classified before their upsert (importer.stage)
 STAGED = ("enterprises",)
 
 Step = Callable[[str, int | None], object]  # name, total → progress bar with update(n) and close()
@@ -37,7 +37,7 @@ def run_pipeline(session: Session, kind: str, ids: np.ndarray, *, step: Step) ->
     enterprise_ids = _enterprise_ids(session, kind, ids)
     if kind in ASSIGNED_TABLES and kind not in STAGED:
         done.append(_assign(session, ASSIGNED_TABLES[kind], step))
-    if enterprise_ids is not None:
+    if enterprise_ids is not None and kind not in STAGED:
         done.append(_classify(session, enterprise_ids, step))
     done.append(_bump(session, LAYERS[kind], step))
     return done

@@ -1,8 +1,8 @@
-"""Enterprise rows completed in the staging table before their one write: geocode, then grid.
+"""Enterprise rows completed in the staging table before their one write: geocode, grid, risk class.
 
 Geocoding, grid assignment and the upsert used to write each fresh row three times (plus once
 more for its risk class); at 10^6 rows the rewrites were what cost. Here the staged rows
-(``_imp``) get their library match and their grid first, and ``importer.load.upsert`` writes
+(``_imp``) get their library match, their grid and their risk class first, and ``importer.load.upsert`` writes
 each row once with everything in it.
 
 - Geocode: rows without coordinates whose stored row is absent, or would change and was not
@@ -12,6 +12,8 @@ each row once with everything in it.
 - Grid: the staged points (the file's or the library's) are joined to the active grid version
   by ``gridding.assign``'s own statements, so the lowest covering code wins and
   ``near_boundary`` means the same as for a full assignment.
+- Risk: new and changed rows are classified by ``supervision.classify.classify_staged`` (the same
+  rules, inputs hash and "write only what differs" as ``classify_entities``).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def stage_enterprises(session: Session, kind: Kind, *, step: Callable) -> list[d
     done = [_geocode(session, values, step)]
     version = session.execute(text("SELECT id FROM grid_version WHERE status = 'active'")).scalar()
     done.append(_grids(session, version, step))
+    done.append(_classify(session, values, step))
     _merge(session, gridded=version is not None)
     return done
 
@@ -119,11 +122,45 @@ def _grids(session: Session, version_id: int | None, step: Callable) -> dict:
                                                     "rows_near_boundary": near, "mode": "staged points"})
 
 
+def _classify(session: Session, values: dict[str, str], step: Callable) -> dict:
+    """Risk classes of the new and changed rows, from their merged status and industry and the stored
+    entity's credit records (supervision.classify, same rules and inputs hash)."""
+    from supervision.classify import LAYERS_SHOWING_CLASSES, STAGED_FACTS, bump_data_versions, classify_staged
+
+    started = time.perf_counter()
+    present = load._columns(session)
+    merged = {c: f"coalesce(s.{c}, t.{c})" if c in present else f"t.{c}"
+              for c in ("status", "category", "industry_code", "industry_label")}
+    _run(session, f"""
+        DROP TABLE IF EXISTS _risk_in; DROP TABLE IF EXISTS _risk_out;
+        CREATE TEMP TABLE _risk_in ({STAGED_FACTS}) ON COMMIT DROP;
+        CREATE TEMP TABLE _risk_out (id bigint, risk_class text, risk_reasons jsonb, risk_rules_version text,
+                                     risk_inputs_hash text) ON COMMIT DROP""", {})
+    session.execute(text(f"""
+        INSERT INTO _risk_in
+        SELECT s.row_no, t.id, t.risk_class, t.risk_reasons, t.risk_rules_version, t.risk_inputs_hash,
+               {', '.join(merged.values())}
+        FROM _imp s LEFT JOIN enterprise t ON t.uscc = s.uscc
+        WHERE t.id IS NULL OR {load.changed_condition(values)}"""))
+    session.execute(text("ANALYZE _risk_in"))
+    rows = session.execute(text("SELECT count(*) FROM _risk_in")).scalar_one()
+    bar = step("风险分类 risk", rows)
+    report = classify_staged(session, facts_table="_risk_in", results_table="_risk_out")
+    if report.moved:
+        bump_data_versions(session, LAYERS_SHOWING_CLASSES)
+    bar.update(rows)
+    bar.close()
+    return _timed("risk", rows, started, result={"examined": report.examined, "written": report.written,
+                                                 "changed": report.changed, "rules_version": report.rules_version,
+                                                 "mode": "staged rows"})
+
+
 def _merge(session: Session, *, gridded: bool) -> None:
     """Replace ``_imp`` by itself joined with the staged results (one pass, temporary: no WAL)."""
     extra = ["g.address_id AS geo_address_id", "g.building_id AS geo_building_id", "g.lon AS geo_lon",
               "g.lat AS geo_lat", "g.level AS geo_level", "g.score AS geo_score"]
-    joins = "LEFT JOIN _imp_geo g ON g.row_no = s.row_no"
+    extra += ["r.risk_class", "r.risk_reasons", "r.risk_rules_version", "r.risk_inputs_hash"]
+    joins = "LEFT JOIN _imp_geo g ON g.row_no = s.row_no LEFT JOIN _risk_out r ON r.id = s.row_no"
     if gridded:
         extra += ["n.code AS grid_code", "n.near AS near_boundary"]
         joins += " LEFT JOIN _ga_new n ON n.id = s.row_no"

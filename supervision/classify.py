@@ -69,6 +69,30 @@ def classify_entities(session: Session, *, rules: Rules | None = None, today: dt
     return report
 
 
+STAGED_FACTS = """id bigint, enterprise_id bigint, old_class text, old_reasons jsonb, old_version text,
+    old_hash text, status text, category text, industry_code text, industry_label text"""
+
+
+def classify_staged(session: Session, *, facts_table: str, results_table: str, rules: Rules | None = None,
+                    today: dt.date | None = None) -> ClassifyReport:
+    """Classify rows about to be written (an import's staging), with the same rules and hash as
+    ``classify_entities``, without touching ``enterprise``.
+
+    ``facts_table`` (a temporary table, columns ``STAGED_FACTS``) holds each row's merged status,
+    category and industry, its stored id (``enterprise_id``, NULL for a new entity) and its stored
+    risk fields (``old_*``). Rows whose class, reasons, version or hash would change are inserted
+    into ``results_table`` (id, risk_class, risk_reasons, risk_rules_version, risk_inputs_hash).
+    The caller writes them and bumps the data versions if ``moved``.
+    """
+    rules = rules or load_rules()
+    today = today or today_in_china()
+    sql, params = _classification_sql(rules, today, restrict=False, staged=(facts_table, results_table))
+    params.update(force=False, ids=[])
+    row = session.execute(text(sql), params).one()
+    return ClassifyReport(rules.version, today, examined=row.examined, written=row.written, changed=row.changed,
+                          moves={(old, new): n for old, new, n in row.moves})
+
+
 def bump_data_versions(session: Session, layers: tuple[str, ...]) -> None:
     """Add one to each layer's data version (tile ETags change with it)."""
     session.execute(text(
@@ -157,7 +181,42 @@ def _class_sql(rules: Rules) -> str:
     return f"CASE {' '.join(whens)} ELSE 'A' END"
 
 
-def _classification_sql(rules: Rules, today: dt.date, *, restrict: bool) -> tuple[str, dict]:
+# Where the facts come from: every entity (or some ids) in the table, or staged rows (STAGED_FACTS).
+_AGG_ONLY = {"all": "", "ids": "AND enterprise_id = ANY(CAST(:ids AS bigint[]))",
+             "staged": "AND enterprise_id IN (SELECT enterprise_id FROM {table} WHERE enterprise_id IS NOT NULL)"}
+_FACTS = {
+    "table": """SELECT e.id, e.risk_class AS old_class, e.risk_reasons AS old_reasons, e.risk_rules_version AS old_version,
+         e.risk_inputs_hash AS old_hash, e.status, e.category, e.industry_code, e.industry_label {agg_cols}
+  FROM enterprise e LEFT JOIN agg a ON a.enterprise_id = e.id {only_e}""",
+    "staged": """SELECT f.id, f.old_class, f.old_reasons, f.old_version, f.old_hash, f.status, f.category,
+         f.industry_code, f.industry_label {agg_cols}
+  FROM {table} f LEFT JOIN agg a ON a.enterprise_id = f.enterprise_id""",
+}
+_DIFFERS = """(c.old_class IS DISTINCT FROM c.new_class OR c.old_reasons IS DISTINCT FROM c.new_reasons
+        OR c.old_version IS DISTINCT FROM CAST(:version AS text) OR c.old_hash IS DISTINCT FROM c.inputs_hash)"""
+_WRITE = {
+    "table": f"""upd AS (
+  UPDATE enterprise e SET risk_class = c.new_class, risk_reasons = c.new_reasons,
+         risk_rules_version = CAST(:version AS text), risk_inputs_hash = c.inputs_hash, risk_updated_at = now()
+  FROM computed c
+  WHERE e.id = c.id AND {_DIFFERS}
+  RETURNING c.old_class, c.new_class, c.old_reasons IS DISTINCT FROM c.new_reasons AS reasons_changed
+)""",
+    "staged": f"""upd AS MATERIALIZED (
+  SELECT c.id, c.old_class, c.new_class, c.new_reasons, c.inputs_hash,
+         c.old_reasons IS DISTINCT FROM c.new_reasons AS reasons_changed
+  FROM computed c WHERE {_DIFFERS}
+), ins AS (
+  INSERT INTO {{out}} (id, risk_class, risk_reasons, risk_rules_version, risk_inputs_hash)
+  SELECT id, new_class, new_reasons, CAST(:version AS text), inputs_hash FROM upd
+)""",
+}
+
+
+def _classification_sql(rules: Rules, today: dt.date, *, restrict: bool, staged: tuple[str, str] | None = None
+                        ) -> tuple[str, dict]:
+    """The statement that classifies; ``staged`` = (facts table, results table) classifies staged rows
+    into the results table instead of updating ``enterprise`` (see ``classify_staged``)."""
     b = _Builder(today)
     clauses = rules.clauses_reading_records()
     index = {c: i for i, c in enumerate(clauses)}
@@ -169,17 +228,18 @@ def _classification_sql(rules: Rules, today: dt.date, *, restrict: bool) -> tupl
                       for r, rule in enumerate(rules.rules))
     reasons = ", ".join(_reason_sql(b, r, rule, index) for r, rule in enumerate(rules.rules))
     b.params.update(version=rules.version, digest=rules_digest(rules))
-    only = "AND enterprise_id = ANY(CAST(:ids AS bigint[]))" if restrict else ""
+    source = "staged" if staged else "table"
+    only = _AGG_ONLY["staged" if staged else "ids" if restrict else "all"].format(table=staged and staged[0])
     only_e = "WHERE e.id = ANY(CAST(:ids AS bigint[]))" if restrict else ""
+    facts = _FACTS[source].format(agg_cols=", " + agg_cols if agg_cols else "", only_e=only_e,
+                                  table=staged and staged[0])
+    write = _WRITE[source].format(out=staged and staged[1])
     sql = f"""
 WITH agg AS (
   SELECT enterprise_id, {_aggregates(b, clauses, today)}
   FROM credit_record WHERE decided_on <= :today {only} GROUP BY enterprise_id
 ), facts AS (
-  SELECT e.id, e.risk_class AS old_class, e.risk_reasons AS old_reasons, e.risk_rules_version AS old_version,
-         e.risk_inputs_hash AS old_hash, e.status, e.category, e.industry_code, e.industry_label
-         {', ' + agg_cols if agg_cols else ''}
-  FROM enterprise e LEFT JOIN agg a ON a.enterprise_id = e.id {only_e}
+  {facts}
 ), todo AS (
   SELECT f.*, md5(concat_ws('|', CAST(:version AS text), CAST(:digest AS text), {hash_parts})) AS inputs_hash
   FROM facts f
@@ -193,14 +253,7 @@ WITH agg AS (
   SELECT id, old_class, old_reasons, old_version, old_hash, inputs_hash, {_class_sql(rules)} AS new_class,
          to_jsonb(array_remove(ARRAY[{reasons}]::jsonb[], NULL)) AS new_reasons
   FROM fired
-), upd AS (
-  UPDATE enterprise e SET risk_class = c.new_class, risk_reasons = c.new_reasons,
-         risk_rules_version = CAST(:version AS text), risk_inputs_hash = c.inputs_hash, risk_updated_at = now()
-  FROM computed c
-  WHERE e.id = c.id AND (c.old_class IS DISTINCT FROM c.new_class OR c.old_reasons IS DISTINCT FROM c.new_reasons
-        OR c.old_version IS DISTINCT FROM CAST(:version AS text) OR c.old_hash IS DISTINCT FROM c.inputs_hash)
-  RETURNING c.old_class, c.new_class, c.old_reasons IS DISTINCT FROM c.new_reasons AS reasons_changed
-)
+), {write}
 SELECT (SELECT count(*) FROM work) AS examined, (SELECT count(*) FROM upd) AS written,
        (SELECT count(*) FROM upd WHERE old_class IS DISTINCT FROM new_class OR reasons_changed) AS changed,
        (SELECT coalesce(jsonb_agg(jsonb_build_array(old_class, new_class, n)), '[]'::jsonb)
@@ -208,4 +261,3 @@ SELECT (SELECT count(*) FROM work) AS examined, (SELECT count(*) FROM upd) AS wr
                 WHERE old_class IS DISTINCT FROM new_class GROUP BY 1, 2) m) AS moves
 """
     return sql, b.params
-

@@ -290,7 +290,9 @@ def test_rows_are_geocoded_and_gridded_before_their_one_write(session, tmp_path)
     result = run_import(session, kind="enterprises", path=path, crs="wgs84", commit=True)
     assert_adds_up(session, result)
     assert result.counts["rows_inserted"] == 30
-    assert _updates_so_far(session) - updates <= 30  # risk classes only: geocode and grid came with the insert
+    assert _updates_so_far(session) == updates  # point, grid and risk class came with the insert
+    assert session.execute(text("SELECT count(risk_class) FROM enterprise WHERE import_batch_id = :b"),
+                           {"b": result.batch_id}).scalar_one() == 30
     steps = {s["name"]: s for s in result.report["steps"]}
     assert steps["geocode"]["rows"] == 20 and steps["grids"]["rows"] >= 10
     placed = _placed(session, result.batch_id)
@@ -326,3 +328,25 @@ def test_a_bulk_import_rebuilds_the_indexes_it_dropped(session, tmp_path, monkey
     assert session.execute(text(indexes)).scalars().all() == before
     steps = [s["name"] for s in result.report["steps"]]
     assert steps.index("risk") < steps.index("索引 indexes")  # built once, after the last write
+
+
+def test_staged_risk_classes_are_what_classification_gives(session, tmp_path):
+    from supervision.classify import classify_entities
+
+    classify_entities(session)
+    known = session.execute(text("SELECT e.uscc, e.name FROM enterprise e WHERE e.status = '存续' AND EXISTS "
+                                 "(SELECT 1 FROM credit_record c WHERE c.enterprise_id = e.id) ORDER BY e.id "
+                                 "LIMIT 5")).all()
+    frame = enterprise_frame(range(600, 605))
+    frame = pd.concat([frame, pd.DataFrame({"统一社会信用代码": [k.uscc for k in known], "企业名称": [k.name for k in known],
+                                            "登记状态": ["吊销"] + ["存续"] * (len(known) - 1)})], ignore_index=True)
+    path = tmp_path / "enterprises_reclassified.csv"
+    frame.to_csv(path, index=False)
+    result = run_import(session, kind="enterprises", path=path, commit=True)
+    assert_adds_up(session, result)
+    assert result.counts["rows_inserted"] == 5 and result.counts["rows_updated"] == 1
+    assert session.execute(text("SELECT risk_class FROM enterprise WHERE uscc = :u"),
+                           {"u": known[0].uscc}).scalar_one() == "D"
+    ids = session.execute(text("SELECT id FROM enterprise WHERE uscc = ANY(:u)"),
+                          {"u": list(frame["统一社会信用代码"])}).scalars().all()
+    assert classify_entities(session, enterprise_ids=ids).written == 0  # nothing left to correct
