@@ -54,7 +54,7 @@ def _import(url: str, path: Path) -> tuple[float, float, str]:
     marketmap = Path(sys.executable).with_name("marketmap")
     started = time.perf_counter()
     done = subprocess.run([str(marketmap), "import", "enterprises", str(path), "--crs", "gcj02", "--commit",
-                           "--rejects", str(path.with_suffix(""))], env=env, capture_output=True, text=True)
+                           "--rejects", str(path.with_name(path.stem + "_rejects"))], env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-3000:])
@@ -76,6 +76,10 @@ def run(out_path: str, quick: bool, rows: int | None = None) -> None:
             batch = conn.execute(text("SELECT rows_total, rows_inserted, rows_updated, rows_unchanged, rows_rejected, "
                                       "report FROM import_batch ORDER BY id DESC LIMIT 1")).one()
             geocoded = conn.execute(text("SELECT count(*) FROM enterprise WHERE geom IS NOT NULL")).scalar_one()
+        again_s, _, _ = _import(url, path)  # the same file again: every row unchanged, nothing written
+        with engine.connect() as conn:
+            again = conn.execute(text("SELECT rows_inserted, rows_updated, rows_unchanged, rows_rejected "
+                                      "FROM import_batch ORDER BY id DESC LIMIT 1")).one()
         engine.dispose()
     steps = [[s["name"], f"{s['rows']:,}", f"{s['seconds']:.1f}", f"{s['rows_per_s']:,.0f}" if s.get("rows_per_s")
               else "–"] for s in batch.report["steps"]]
@@ -87,6 +91,8 @@ def run(out_path: str, quick: bool, rows: int | None = None) -> None:
                      "with point"],
                     [[f"{seconds:.0f}", f"{rows / seconds:,.0f}", f"{peak_mb:,.0f}", f"{batch[0]:,}", f"{batch[1]:,}",
                       f"{batch[2]:,}", f"{batch[3]:,}", f"{batch[4]:,}", f"{geocoded:,}"]])
+            + f"\n\nRe-import of the same file: {again_s:.0f} s; inserted / updated / unchanged / rejected "
+            f"{again[0]:,} / {again[1]:,} / {again[2]:,} / {again[3]:,}."
             + "\n\nSteps (one transaction):\n\n" + table(["step", "rows", "seconds", "rows/s"], steps) + "\n"
             + "".join(f"\n- {s['name']}: {s['result']}" for s in batch.report["steps"] if s.get("result")) + "\n")
     Path(out_path).write_text(body, encoding="utf-8")

@@ -236,7 +236,7 @@ def _equal(kind: Kind, key: str, left: str, right: str) -> str:
 
 
 def drop_indexes_for_bulk(session: Session, kind: Kind) -> list[str]:
-    """Before a bulk upsert (``BULK_SHARE`` of the table, at least ``BULK_MIN_ROWS`` rows), drop the
+    """Before a bulk upsert (new rows at least ``BULK_SHARE`` of the table and ``BULK_MIN_ROWS``), drop the
     table's plain indexes and return their definitions for ``restore_indexes``.
 
     Maintaining a GiST, GIN-trigram or B-tree index row by row costs more than building it once
@@ -244,7 +244,7 @@ def drop_indexes_for_bulk(session: Session, kind: Kind) -> list[str]:
     stay: the upsert needs them. The drop is part of the batch's transaction, so a killed import
     gets them back with the rollback; readers of the table wait for the commit meanwhile.
     """
-    rows = session.execute(text("SELECT count(*) FROM _imp")).scalar_one()
+    rows = _new_rows(session, kind)
     stored = session.execute(text("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = CAST(:t AS regclass)"),
                              {"t": kind.table}).scalar_one()
     if rows < BULK_MIN_ROWS or rows < BULK_SHARE * stored:
@@ -253,6 +253,17 @@ def drop_indexes_for_bulk(session: Session, kind: Kind) -> list[str]:
     for index in indexes:
         session.execute(text(f"DROP INDEX {index.name}"))
     return [index.definition for index in indexes]
+
+
+def _new_rows(session: Session, kind: Kind) -> int:
+    """Rows of ``_imp`` to be inserted (by the table's unique key); all of them for tables without one.
+    A re-import of a big file that changes little is not a bulk load and keeps its indexes."""
+    keys = [k.strip() for k in _CONFLICT.get(kind.table, "").split(",") if k.strip()]
+    if not keys or not set(keys) <= _columns(session):
+        return session.execute(text("SELECT count(*) FROM _imp")).scalar_one()
+    match = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+    return session.execute(text(f"SELECT count(*) FROM _imp s WHERE NOT EXISTS "
+                                f"(SELECT 1 FROM {kind.table} t WHERE {match})")).scalar_one()
 
 
 def restore_indexes(session: Session, definitions: list[str]) -> None:
