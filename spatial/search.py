@@ -206,7 +206,8 @@ def _features_sql(rows_sql: str, shown: tuple[str, ...], *, public: tuple[str, .
     those. ``disclosed`` lists the opened rows. Names come from the constants above, never from input.
     """
     def record(alias, names):  # the properties as a named row, so row_to_json keeps the field names
-        columns = ("round(h.distance_m::numeric, 2) AS distance_m" if n == "distance_m" else f"h.{n}" for n in names)
+        # centimetres; rounding the float8 was a fifth of the statement cheaper than through numeric
+        columns = ("round(h.distance_m * 100) / 100 AS distance_m" if n == "distance_m" else f"h.{n}" for n in names)
         return f"LATERAL (SELECT {', '.join(columns)}) {alias}"
 
     properties, rows = "row_to_json(f)::text", record("f", shown)
