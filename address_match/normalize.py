@@ -20,16 +20,15 @@ MAX_LEN = 500
 _SPACES = re.compile(r"\s+")
 _HASH = re.compile(r"(?<=[0-9A-Z])#")
 _DASHES = re.compile(r"[‐‑‒–—―~～_]+")
+_DASH_CHARS = frozenset("‐‑‒–—―~～_-")
 _KEEP_DASH = re.compile(r"(?<=[0-9A-Z])-+(?=[0-9A-Z])")
 _PUNCT = re.compile(r"[^0-9A-Z\u3400-\u9fff\U00020000-\U0002ffff\x00]")
 _ALIASES = (("街道办事处", "街道"), ("社区居民委员会", "社区"), ("村民委员会", "村"),
             ("居民委员会", "社区"), ("社区居委会", "社区"), ("村委会", "村"))
-_UNIT_RULES = (
-    (re.compile(r"(?<=[0-9A-Z])(?:号楼|幢楼|座楼|栋楼|幢|座)"), "栋"),
-    (re.compile(r"(?<=[0-9A-Z])楼(?=[0-9]+单元)"), "栋"),
-    (re.compile(r"(?<=[0-9])(?:楼|F)(?!盘)"), "层"),
-    (re.compile(r"(?<=[0-9])(?:房|户)"), "室"),
-)
+# Unit words after a number, in one pass: 号楼/幢/座 (and 楼 before a unit number) → 栋, 楼/F → 层, 房/户 → 室.
+_UNIT_WORD = re.compile(r"(?P<building>(?<=[0-9A-Z])(?:号楼|幢楼|座楼|栋楼|幢|座)|(?<=[0-9A-Z])楼(?=[0-9]+单元))"
+                        r"|(?P<floor>(?<=[0-9])(?:楼|F)(?!盘))|(?P<room>(?<=[0-9])(?:房|户))")
+_UNIT_OF = {"building": "栋", "floor": "层", "room": "室"}
 _PREFIX_LEVELS = ("prov", "city", "district")
 
 
@@ -88,14 +87,20 @@ def _normalize_cached(text: str) -> str:
     for old, new in _ALIASES:
         text = text.replace(old, new)
     text = road_ordinals_to_chinese(convert_numerals(text))
-    for pattern, repl in _UNIT_RULES:
-        text = pattern.sub(repl, text)
+    text = _UNIT_WORD.sub(_unit_of, text)
     return expand_division_prefix(text)
 
 
+def _unit_of(match: re.Match) -> str:
+    return _UNIT_OF[match.lastgroup]
+
+
 def _strip_punctuation(text: str) -> str:
-    text = _HASH.sub("号", _SPACES.sub("", text))
-    text = _KEEP_DASH.sub("\x00", _DASHES.sub("-", text))
+    text = _SPACES.sub("", text)
+    if "#" in text:
+        text = _HASH.sub("号", text)
+    if not _DASH_CHARS.isdisjoint(text):
+        text = _KEEP_DASH.sub("\x00", _DASHES.sub("-", text))
     return _PUNCT.sub("", text).replace("\x00", "-")
 
 
