@@ -157,18 +157,20 @@ def speed(n: int, queries: int) -> dict:
     rng = random.Random(11)
     sample = [rows[rng.randrange(n)] for _ in range(queries)]
     texts = [variant(r[1], rng) for r in sample]
-    lat, ok = [], 0
+    lat, cpu_lat, ok = [], [], 0
     t0, cpu = time.perf_counter(), time.process_time()
     for row, text in zip(sample, texts, strict=True):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         top = lib.match(text, k=5)
         lat.append(time.perf_counter() - t)
+        cpu_lat.append(time.thread_time() - c)
         ok += bool(top) and top[0].address_id == row[0]
     qps, cpu_qps = queries / (time.perf_counter() - t0), queries / (time.process_time() - cpu)
     rss_gb = psutil.Process().memory_info().rss / 1e9
     base = _baseline(rows, texts[:3])
     return {"n": n, "build_s": build_s, "build_cpu_s": build_cpu_s, "qps": qps, "cpu_qps": cpu_qps, "p50_ms": statistics.median(lat) * 1e3,
-            "p99_ms": sorted(lat)[int(len(lat) * 0.99)] * 1e3, "rss_gb": rss_gb, "top1": ok / queries, **base}
+            "p99_ms": sorted(lat)[int(len(lat) * 0.99)] * 1e3, "cpu_p50_ms": statistics.median(cpu_lat) * 1e3,
+            "cpu_p99_ms": sorted(cpu_lat)[int(len(cpu_lat) * 0.99)] * 1e3, "rss_gb": rss_gb, "top1": ok / queries, **base}
 
 
 def _baseline(rows: list[tuple], texts: list[str]) -> dict:
@@ -228,7 +230,9 @@ def _library_rows(hk: dict, sp: dict) -> list[str]:
         f"| synthetic library build ({sp['n']:,} entries), wall / CPU | {sp['build_s']:.1f} / {sp['build_cpu_s']:.1f} s"
         " | ≤ 60 s at 1M |",
         f"| match throughput, one process, wall / CPU | {sp['qps']:,.0f} / {sp['cpu_qps']:,.0f} /s | ≥ 5,000 |",
-        f"| match latency p50 / p99 | {sp['p50_ms']:.2f} / {sp['p99_ms']:.2f} ms | p99 ≤ 5 ms |",
+        f"| match latency p50 / p99, wall | {sp['p50_ms']:.2f} / {sp['p99_ms']:.2f} ms | p99 ≤ 5 ms |",
+        f"| match latency p50 / p99, this thread's CPU time | {sp['cpu_p50_ms']:.2f} / {sp['cpu_p99_ms']:.2f} ms"
+        " | (wall minus time spent descheduled) |",
         f"| synthetic top-1 on variants | {sp['top1']:.3f} | report |",
         f"| RSS after build | {sp['rss_gb']:.2f} GB | ≤ 3 GB |",
         f"| baseline: brute-force extractOne over the library | {sp['brute_qps']:.1f} queries/s | — |",
