@@ -8,6 +8,7 @@ copy-on-write. Results are written set-based: one COPY into a temporary table an
 
 from __future__ import annotations
 
+import gc
 import io
 import multiprocessing
 import os
@@ -113,6 +114,7 @@ def _match_parallel(library: AddressLibrary, texts: list[str], workers: int,
     global _worker_library
     chunks = [texts[i:i + CHUNK] for i in range(0, len(texts), CHUNK)]
     _worker_library = library
+    gc.freeze()  # the children's collector would otherwise walk, and so copy, every page of the library
     try:
         # Workers exit with os._exit, so the parent's open database connection is never touched.
         with multiprocessing.get_context("fork").Pool(workers) as pool:
@@ -123,6 +125,7 @@ def _match_parallel(library: AddressLibrary, texts: list[str], workers: int,
                     progress(len(part))
     finally:
         _worker_library = None
+        gc.unfreeze()
     return matched
 
 
