@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine
+import re
+from functools import lru_cache
+
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -35,3 +38,24 @@ def make_engine(url: str, *, statement_timeout_ms: int | None = None, interactiv
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")  # SQLAlchemy text()'s ":name", not "::type"
+
+
+@lru_cache(maxsize=256)
+def pyformat(sql: str) -> str:
+    """A ``text()`` statement's ``:name`` parameters as the driver's ``%(name)s`` (and ``%`` as ``%%``)."""
+    return _BIND.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+def driver_execute(bind: Session | Connection, sql: str, params: dict) -> list[tuple]:
+    """Run a ``text()``-style statement on the driver's own cursor, in ``bind``'s transaction; its rows.
+
+    For the hottest read paths (tiles, radius search): SQLAlchemy's result set-up matched the
+    statement's columns against its text on every call, a quarter of a cached tile request.
+    """
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    with connection.connection.driver_connection.cursor() as cursor:
+        cursor.execute(pyformat(sql), params, prepare=True)
+        return cursor.fetchall()

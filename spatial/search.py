@@ -13,6 +13,7 @@ from functools import lru_cache
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from models.db import driver_execute
 from spatial.errors import PlaceNotFound, RadiusOutOfRange, SpatialError
 from spatial.rules import check_known, load_rules
 
@@ -153,10 +154,8 @@ def radius_features(session: Session, *, lon: float, lat: float, radius_m: float
         wrapped = _features_sql(sql, fields, public=public, opened=_IN_GRIDS)
         params["grid_codes"] = sorted(disclosure.grid_codes)
         arrays += ("grid_codes",)
-    stmt = text(wrapped).bindparams(*(bindparam(name) for name in arrays))
-    row = session.execute(stmt, params).one()
-    return RadiusFeatures(features_json=row.features, count=row.n,
-                          disclosed=[tuple(item) for item in row.disclosed or ()])
+    count, features, disclosed = driver_execute(session, wrapped, params)[0]
+    return RadiusFeatures(features_json=features, count=count, disclosed=[tuple(item) for item in disclosed or ()])
 
 
 def poi_by_id(session: Session, poi_id: int) -> dict:

@@ -28,6 +28,8 @@ import numpy as np
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from models.db import driver_execute
+
 TILE_FORMAT = "1"  # bump when a layer's attributes change, so old ETags stop matching
 EXTENT = 4096
 BUFFER = 64
@@ -418,7 +420,7 @@ def fetch_tile(session: Session | Connection, *, layer: str, z: int, x: int, y: 
             counts = GRID_COUNTS.cached(session, refresh=refresh)
             params.update(_count_params(counts, scope, z, x, y),
                           counts_at=".".join(str(counts.versions.get(n, 0)) for n in spec.depends_on))
-        versions, data = session.execute(text(_fetch_sql(spec, z, in_range)), params).one()
+        versions, data = driver_execute(session, _fetch_sql(spec, z, in_range), params)[0]
         if versions in client:
             return FetchedTile(etag_for(spec, scope, versions), None)
         if versions in cached:
