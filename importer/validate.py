@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from app.demo.uscc import is_valid_uscc
+from app.demo.uscc import ALPHABET, WEIGHTS
 from importer.kinds import CREDIT_KINDS, POI_KINDS, STAFF_ROLES, STATUSES, Field, Kind
 from importer.readers import EXTRA
 
@@ -86,13 +86,30 @@ def _text(text, empty, spec: Field, header, problems, _codes):
 
 def _uscc(text, empty, spec, header, problems, _codes):
     codes = text.map(lambda s: unicodedata.normalize("NFKC", s).upper().replace(" ", ""))
-    valid = np.fromiter((is_valid_uscc(c) for c in codes), dtype=bool, count=len(codes))
+    valid = valid_usccs(codes)
     bad = ~valid & ~empty
     lengths = codes.str.len().to_numpy()
     problems.add(bad & (lengths != 18), "统一社会信用代码应为18位：{v}", "USCC must have 18 characters: {v}", codes)
     problems.add(bad & (lengths == 18), "统一社会信用代码校验位错误（GB 32100）：{v}",
                  "USCC check character wrong or invalid characters (GB 32100): {v}", codes)
     return codes.where(~empty, None)
+
+
+_SYMBOL_VALUE = np.full(256, -1, dtype=np.int64)
+_SYMBOL_VALUE[[ord(c) for c in ALPHABET]] = np.arange(len(ALPHABET))
+
+
+def valid_usccs(codes: pd.Series) -> np.ndarray:
+    """``app.demo.uscc.is_valid_uscc`` for a whole column at once (GB 32100 check character,
+    same alphabet and weights), vectorised: at 10^6 rows the per-code check cost 12 s."""
+    values = codes.fillna("").to_numpy(dtype=object)
+    valid = np.fromiter((len(c) == 18 and c.isascii() for c in values), dtype=bool, count=len(values))
+    if valid.any():
+        chars = np.frombuffer("".join(values[valid]).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        digits = _SYMBOL_VALUE[chars]
+        total = (digits[:, :17] * WEIGHTS).sum(axis=1)
+        valid[valid] = (digits >= 0).all(axis=1) & (digits[:, 17] == (31 - total % 31) % 31)
+    return valid
 
 
 def parse_dates(text: pd.Series) -> pd.Series:

@@ -13,7 +13,7 @@ from importer import ImportRejected
 from importer.kinds import ENTERPRISES
 from importer.mapping import header_scorer, normalize_header, resolve
 from importer.readers import read_file
-from importer.validate import Problems, parse_dates, validate_frame
+from importer.validate import Problems, parse_dates, valid_usccs, validate_frame
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
 SCORE = header_scorer(ENTERPRISES)
@@ -114,3 +114,17 @@ def test_empty_and_headerless_files(tmp_path):
     junk.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(ImportRejected, match="表头"):
         read_file(junk, header_score=SCORE)
+
+
+def test_column_uscc_check_agrees_with_the_one_code_check():
+    from app.demo.uscc import ALPHABET, is_valid_uscc, make_uscc
+
+    rng = np.random.default_rng(32100)
+    good = [make_uscc("9", "1", "500112", "".join(rng.choice(list("0123456789ABCDEFGHJKLMNPQRTUWXY"), 8)))
+            for _ in range(300)]
+    wrong_check = [c[:17] + ALPHABET[(ALPHABET.index(c[17]) + 1) % 31] for c in good[:100]]
+    odd = ["", "91500112MA5U00003", "91500112MA5U00003PX", "91500112MA5U0000IP", "９１５００１１２ＭＡ５Ｕ００００３Ｐ",
+           "91500112ma5u00003p", "915001１２MA5U00003P"]
+    codes = pd.Series(good + wrong_check + odd, dtype=object)
+    assert valid_usccs(codes).tolist() == [is_valid_uscc(c) for c in codes]
+    assert valid_usccs(codes)[:300].all() and not valid_usccs(codes)[300:].any()
