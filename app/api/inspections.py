@@ -18,6 +18,7 @@ from app.api import Blueprint
 from app.auth import current_viewer
 from app.db import get_session
 from app.errors import register_domain_error
+from supervision import inspection_results as results
 from supervision import inspections as insp
 from supervision import routes
 
@@ -62,7 +63,7 @@ class RouteArgs(Schema):
 class ResultIn(Schema):
     enterprise_id = fields.Integer(required=True, strict=True)
     items_checked = fields.List(fields.String(), load_default=list)
-    outcome = fields.String(required=True, validate=validate.OneOf(tuple(insp.OUTCOMES)))
+    outcome = fields.String(required=True, validate=validate.OneOf(tuple(results.OUTCOMES)))
     notes = fields.String(load_default=None, validate=validate.Length(max=4000))
     inspected_on = fields.Date(required=True)
 
@@ -95,7 +96,7 @@ def plan_view(plan) -> dict:
 class Items(MethodView):
     def get(self):
         """The item catalogue (事项清单): departments, items and their legal basis."""
-        return {"departments": insp.catalogue(), "outcomes": insp.OUTCOMES}
+        return {"departments": insp.catalogue(), "outcomes": results.OUTCOMES}
 
 
 @blp.route("/inspection-scope-options")
@@ -192,7 +193,7 @@ class DrawResults(MethodView):
         """Record one entity's result; problems and unreachable addresses become credit records."""
         _official()
         session = get_session()
-        out = insp.record_result(session, draw_id, **payload)
+        out = results.record_result(session, draw_id, **payload)
         _audit("inspection_result", "inspection_result", out["result"].id,
                {"draw_id": draw_id, "enterprise_id": payload["enterprise_id"], "outcome": payload["outcome"],
                 "credit_record_id": out["credit_record_id"]})
@@ -203,7 +204,7 @@ class DrawResults(MethodView):
     def get(self, draw_id: int):
         """All results of a draw (with notes: staff only)."""
         _official()
-        return {"results": [_result_view(r) for r in insp.draw_results(get_session(), draw_id)]}
+        return {"results": [_result_view(r) for r in results.draw_results(get_session(), draw_id)]}
 
 
 @blp.route("/inspection-results/public")
@@ -211,7 +212,7 @@ class PublicResults(MethodView):
     @blp.arguments(PublicArgs, location="query")
     def get(self, args):
         """Disclosure of results (公示): plan, entity name and USCC, items, outcome, date. Public."""
-        return insp.public_results(get_session(), **args)
+        return results.public_results(get_session(), **args)
 
 
 def _result_view(r) -> dict:
