@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from gridding.assign import NEAR_M
 from gridding.errors import GridError, GridNotFound
+from models.db import driver_execute
 
 # The finest level covering the point, lowest code on shared edges: one index probe, ≤ 3 rows per
 # version; the distance to the edge is measured for the chosen grid only.
-_AT = text(f"""
+_AT = f"""
     SELECT g.code, g.name, g.level, g.parent_code,
            ST_DWithin(ST_Boundary(g.geom)::geography, g.pt::geography, {NEAR_M}) AS near_boundary
     FROM (SELECT g.*, p.pt
@@ -20,7 +21,8 @@ _AT = text(f"""
           JOIN grid g ON ST_Covers(g.geom, p.pt)
           JOIN grid_version v ON v.id = g.version_id AND v.status = 'active'
           ORDER BY array_position(ARRAY['grid', 'community', 'street'], g.level::text), g.code LIMIT 1) g
-""")
+"""
+_AT_FIELDS = ("code", "name", "level", "parent_code", "near_boundary")
 _LIST = text("""
     SELECT g.code, g.name, g.level, g.parent_code, g.area_m2::float AS area_m2, v.name AS version
     FROM grid g JOIN grid_version v ON v.id = g.version_id AND v.status = 'active'
@@ -69,8 +71,8 @@ def grid_at(session: Session, *, lon: float, lat: float) -> dict | None:
     edges), with ``near_boundary`` (within 20 m of its edge); None outside every grid."""
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise GridError(f"经纬度超出范围 / lon/lat out of range: {lon}, {lat}")
-    row = session.execute(_AT, {"lon": lon, "lat": lat}).first()
-    return dict(row._mapping) if row else None
+    rows = driver_execute(session, _AT, {"lon": lon, "lat": lat})  # a hot path: no SQLAlchemy result set-up
+    return dict(zip(_AT_FIELDS, rows[0], strict=True)) if rows else None
 
 
 def list_grids(session: Session, *, level: str | None = None, parent_code: str | None = None) -> list[dict]:
