@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from gridding.assign import NEAR_M
@@ -66,7 +66,7 @@ _ENTERPRISES = text(_DESCENDANTS + """
 """)
 
 
-def grid_at(session: Session, *, lon: float, lat: float) -> dict | None:
+def grid_at(session: Session | Connection, *, lon: float, lat: float) -> dict | None:
     """The finest grid of the active version covering WGS84 ``lon``/``lat`` (lowest code on shared
     edges), with ``near_boundary`` (within 20 m of its edge); None outside every grid."""
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.orm import Session
 
 from models.db import driver_execute
@@ -130,7 +130,7 @@ class RadiusFeatures:
     disclosed: list[tuple[str | None, str | None, int]]
 
 
-def radius_features(session: Session, *, lon: float, lat: float, radius_m: float, layer: str = "enterprise",
+def radius_features(session: Session | Connection, *, lon: float, lat: float, radius_m: float, layer: str = "enterprise",
                     categories: list[str] | None = None, risk_classes: list[str] | None = None,
                     operating_only: bool = False, limit: int = 500,
                     disclosure: Disclosure | None = None) -> RadiusFeatures:

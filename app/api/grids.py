@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from app.api import Blueprint
 from app.auth import current_viewer, enterprise_view
-from app.db import get_session
+from app.db import get_reader, get_session
 from app.errors import ApiError, NotFound, register_domain_error
 from gridding.complaints import LOCAL_TZ
 from gridding.errors import GridError, GridNotFound
@@ -62,7 +62,7 @@ class GridLookup(MethodView):
     @blp.arguments(PointArgs, location="query")
     def get(self, args):
         """The base grid covering a WGS84 point (lowest code on shared edges)."""
-        grid = grid_at(get_session(), lon=args["lon"], lat=args["lat"])
+        grid = grid_at(get_reader()[0], lon=args["lon"], lat=args["lat"])
         if grid is None:
             raise NotFound("该位置不在任何网格内 / the point is outside every grid")
         return grid

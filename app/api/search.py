@@ -13,7 +13,7 @@ from webargs.fields import DelimitedList
 from address_match import AddressError
 from app.api import Blueprint
 from app.auth import PUBLIC_ENTERPRISE_FIELDS, Viewer, current_viewer, enterprise_view, note_nonpublic_read
-from app.db import get_session
+from app.db import get_reader, get_session
 from app.errors import register_domain_error
 from spatial import errors as spatial_errors
 from spatial.crs import CrsError
@@ -92,7 +92,7 @@ class RadiusSearch(MethodView):
     def get(self, args):
         """Enterprises (or POIs with layer=poi) within radius_m metres of a centre, nearest first (GeoJSON)."""
         centre = _centre(args)
-        found = radius_features(get_session(), lon=centre["lon"], lat=centre["lat"], radius_m=args["radius_m"],
+        found = radius_features(get_reader()[0], lon=centre["lon"], lat=centre["lat"], radius_m=args["radius_m"],
                                 layer=args["layer"], categories=args.get("category"),
                                 risk_classes=args.get("risk_class"), limit=args["limit"],
                                 disclosure=_disclosure(current_viewer()))

@@ -8,7 +8,7 @@ from flask import Response, request, url_for
 
 from app.api import Blueprint
 from app.auth import Viewer, current_viewer, note_nonpublic_read
-from app.db import get_session
+from app.db import get_reader, get_session
 from app.errors import register_domain_error
 from spatial.tiles import TILE_CACHE, TileError, TileScope, fetch_tile, get_layer, tilejson
 
@@ -44,7 +44,7 @@ def _cache_headers(response: Response, etag: str, scoped: bool) -> Response:
 def tile(layer: str, z: int, x: int, y: int):
     spec = get_layer(layer)
     scope = tile_scope(current_viewer())
-    reader, shared = _reader()
+    reader, shared = get_reader()  # committed data only: the process-wide tile cache may hold it
     fetched = fetch_tile(reader, layer=layer, z=z, x=x, y=y, scope=scope, if_none_match=request.if_none_match,
                          cache=TILE_CACHE if shared else None)
     if fetched.data is None:
@@ -58,20 +58,6 @@ def tile(layer: str, z: int, x: int, y: int):
         response.set_data(gzip.compress(fetched.data, compresslevel=5))
         response.headers["Content-Encoding"] = "gzip"
     return _cache_headers(response, fetched.etag, spec.scoped)
-
-
-def _reader():
-    """(The request's session or its connection in autocommit, whether the tile cache may be used).
-
-    A tile is one read-only statement: autocommit spares the BEGIN and the ROLLBACK round trips
-    (two of the four per request in the profile), and sees only committed data, which the process-wide
-    tile cache may then hold. A session already in a transaction (tests that hand in theirs, an earlier
-    write in the request) is used as it is, so it sees its own changes, and never touches the cache.
-    """
-    session = get_session()
-    if session.in_transaction():
-        return session, False
-    return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"}), True
 
 
 @blp.route("/<string:layer>.json")
