@@ -14,7 +14,14 @@ from .normalize import _t2s_table
 
 _RUN = re.compile(r"[0-9A-Za-z]+")
 AFFIX_FILE = "parser_affixes.json"
+LEXICON_FILE = "parser_lexicon.json"
+LEXICON_LABELS = frozenset(("poi", "subpoi", "community", "road", "subroad", "devzone", "person", "assist",
+                            "redundant"))
+LEXICON_FOLDS = 5
+LEXICON_MIN_COUNT = 2
+_LEX_MAX = 8
 _LANDMARKS = set("省市区县镇乡村街道路巷弄号栋幢楼单元层室苑园城厦场店司院校馆社组期座")
+_HAN_NUMERALS = set("零〇一二三四五六七八九十百千两")
 
 
 @lru_cache(maxsize=20000)
@@ -32,6 +39,8 @@ def fold(text: str) -> str:
 def _ctype(ch: str) -> str:
     if ch.isdigit():
         return "D"
+    if ch in _HAN_NUMERALS:
+        return "N"
     if "A" <= ch <= "Z":
         return "L"
     if "\u3400" <= ch <= "\u9fff":
@@ -41,14 +50,28 @@ def _ctype(ch: str) -> str:
 
 def _dict_marks(text: str) -> list[list[str]]:
     marks: list[list[str]] = [[] for _ in text]
-    for hit in find_all(text):
+    hits = find_all(text)
+    for k, hit in enumerate(hits):
         levels = sorted({d.level for d in hit.divisions})[:3]
         tag = "s" if hit.short else "f"
+        repeats = _division_repeats(hits, k)
         for i in range(hit.start, hit.end):
             pos = "B" if i == hit.start else ("E" if i == hit.end - 1 else "I")
-            marks[i] += [f"d{tag}={lvl}:{pos}" for lvl in levels]
+            marks[i] += [f"d{tag}={lvl}:{pos}" for lvl in levels] + repeats
         marks[hit.start].append(f"dlen={min(hit.end - hit.start, 6)}")
     return marks
+
+
+def _division_repeats(hits: list, k: int) -> list[str]:
+    """Whether the same division is named again before or after hit ``k`` (NAACL labels one of
+    the two copies of a doubled chain ``redundant``)."""
+    codes = {d.code for d in hits[k].divisions}
+    out = []
+    if any(codes & {d.code for d in h.divisions} for h in hits[:k]):
+        out.append("dup<")
+    if any(codes & {d.code for d in h.divisions} for h in hits[k + 1 :]):
+        out.append("dup>")
+    return out
 
 
 def _run_marks(text: str) -> list[list[str]]:
@@ -66,14 +89,19 @@ def _run_marks(text: str) -> list[list[str]]:
 
 
 def _repeat_marks(text: str) -> list[list[str]]:
-    """Marks characters whose trigram already occurred earlier (duplicated prefixes)."""
+    """Marks characters whose trigram already occurred earlier ("rep") or occurs again later
+    ("rep>"): duplicated prefixes."""
     marks: list[list[str]] = [[] for _ in text]
     seen: dict[str, int] = {}
     for i in range(len(text) - 2):
         gram = text[i : i + 3]
-        if gram in seen and seen[gram] + 3 <= i:
+        first = seen.get(gram)
+        if first is not None and first + 3 <= i:
             for j in range(i, i + 3):
                 marks[j].append("rep")
+            for j in range(first, first + 3):
+                if "rep>" not in marks[j]:
+                    marks[j].append("rep>")
         seen.setdefault(gram, i)
     return marks
 
@@ -145,13 +173,64 @@ def _affix_marks(text: str) -> list[list[str]]:
     return marks
 
 
-def sentence_features(text: str) -> list[list[str]]:
-    """One feature list per character of ``text``."""
+def learn_lexicon(gold: list[tuple[str, list[tuple[str, int, int]]]], min_count: int = LEXICON_MIN_COUNT
+                  ) -> dict[str, str]:
+    """Span texts (folded, 2–8 characters) of the open-class labels (poi, road, person…) seen at
+    least ``min_count`` times in the training split, each with its most frequent label."""
+    counts: Counter = Counter()
+    for text, spans in gold:
+        folded = fold(text)
+        for label, start, end in spans:
+            if label in LEXICON_LABELS and 2 <= end - start <= _LEX_MAX:
+                counts[(folded[start:end], label)] += 1
+    table: dict[str, str] = {}
+    for (gram, label), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        if n >= min_count:
+            table.setdefault(gram, label)
+    return table
+
+
+def jackknife_lexicons(gold: list, folds: int = LEXICON_FOLDS, min_count: int = LEXICON_MIN_COUNT
+                       ) -> list[dict[str, str]]:
+    """One lexicon per fold, each learnt without that fold: training line ``i`` is featurised
+    with lexicon ``i % folds``, so the CRF learns how far to trust a match on unseen text
+    rather than on the very spans the lexicon was built from."""
+    return [learn_lexicon([g for i, g in enumerate(gold) if i % folds != k], min_count) for k in range(folds)]
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, str]:
+    """The shipped span lexicon (``data/parser_lexicon.json``), written with the parser model."""
+    path = resources.files("address_match") / "data" / LEXICON_FILE
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _lexicon_marks(text: str, table: dict[str, str]) -> list[list[str]]:
+    """The longest lexicon entry starting at each character, marked B/I/E over its span."""
+    marks: list[list[str]] = [[] for _ in text]
+    for i in range(len(text) - 1):
+        for n in range(min(_LEX_MAX, len(text) - i), 1, -1):
+            label = table.get(text[i : i + n])
+            if label:
+                marks[i].append(f"lx={label}:B")
+                for k in range(i + 1, i + n - 1):
+                    marks[k].append(f"lx={label}:I")
+                marks[i + n - 1].append(f"lx={label}:E")
+                break
+    return marks
+
+
+def sentence_features(text: str, lexicon_table: dict[str, str] | None = None) -> list[list[str]]:
+    """One feature list per character of ``text`` (``lexicon_table``: the span lexicon to
+    use, by default the shipped one; training passes each fold's own)."""
     chars = fold(text)
     padded = "^^^" + chars + "$$$"
     types = "PPP" + "".join(_ctype(c) for c in chars) + "PPP"
     dicts, runs = _dict_marks(chars), _run_marks(chars)
     reps, lands, affix = _repeat_marks(chars), _landmark_marks(chars), _affix_marks(chars)
+    lex = _lexicon_marks(chars, lexicon() if lexicon_table is None else lexicon_table)
     out = []
     for i in range(len(chars)):
         j = i + 3
@@ -160,8 +239,9 @@ def sentence_features(text: str) -> list[list[str]]:
             f"c-2={padded[j - 2]}", f"c+2={padded[j + 2]}", f"c-3={padded[j - 3]}", f"c+3={padded[j + 3]}",
             f"bl={padded[j - 1:j + 1]}", f"br={padded[j:j + 2]}", f"bll={padded[j - 2:j]}",
             f"brr={padded[j + 1:j + 3]}", f"tri={padded[j - 1:j + 2]}", f"t={types[j - 1:j + 2]}",
+            f"sk={padded[j - 1]}{padded[j + 1]}", f"tw={types[j - 2:j + 3]}",
         ]
-        feats += dicts[i] + runs[i] + reps[i] + lands[i] + affix[i]
+        feats += dicts[i] + runs[i] + reps[i] + lands[i] + affix[i] + lex[i]
         feats += [f"n{f}" for f in dicts[i + 1] if f.startswith("df")] if i + 1 < len(chars) else ["eos"]
         feats += [f"p{f}" for f in dicts[i - 1] if f.startswith("df")] if i else ["bos"]
         out.append(feats)

@@ -1,8 +1,9 @@
 """Address parsing: split an address into labelled components (prov, road, roadno, poi…).
 
-A linear-chain CRF over characters (``data/parser.crfsuite``, trained by
+A linear-chain CRF over characters with BIOES tags (``data/parser.crfsuite``, trained by
 ``python -m address_match.train`` on the NAACL 2019 Chinese address corpus) with
-character n-gram, digit-run and division-dictionary features.
+character n-gram, digit-run, division-dictionary, span-affix and span-lexicon features
+(see ``features``).
 """
 
 from __future__ import annotations
@@ -66,24 +67,32 @@ def _parse_cached(text: str) -> list[Component]:
 
 
 def tags_to_spans(tags: list[str]) -> list[tuple[str, int, int]]:
-    """BIO tags → (label, start, end) spans; an I- after a different label opens a span."""
+    """BIOES (or BIO) tags → (label, start, end) spans. I-/E- continue an open span of the same
+    label; B-/S-, or an I-/E- after a closed or different span, open one; E-/S- close it."""
     spans: list[tuple[str, int, int]] = []
+    open_ = False
     for i, tag in enumerate(tags):
         kind, _, label = tag.partition("-")
         if kind == "O":
+            open_ = False
             continue
-        if kind == "I" and spans and spans[-1][0] == label and spans[-1][2] == i:
+        if kind in "IE" and open_ and spans[-1][0] == label and spans[-1][2] == i:
             spans[-1] = (label, spans[-1][1], i + 1)
         else:
             spans.append((label, i, i + 1))
+        open_ = kind in "BI"
     return spans
 
 
 def spans_to_tags(length: int, spans: list[tuple[str, int, int]]) -> list[str]:
-    """(label, start, end) spans → BIO tags (used to build training sequences)."""
+    """(label, start, end) spans → BIOES tags (used to build training sequences)."""
     tags = ["O"] * length
     for label, start, end in spans:
+        if end - start == 1:
+            tags[start] = f"S-{label}"
+            continue
         tags[start] = f"B-{label}"
-        for i in range(start + 1, end):
+        for i in range(start + 1, end - 1):
             tags[i] = f"I-{label}"
+        tags[end - 1] = f"E-{label}"
     return tags

@@ -1,7 +1,7 @@
 """Choosing the CRF's c1/c2/iterations on a held-out part of the training file (never dev).
 
 ``python -m address_match.train --tune`` fits one model per setting on six sevenths of
-``naacl2019_train.jsonl`` (affix table learnt from the same six sevenths) and reports the
+``naacl2019_train.jsonl`` (affix table and span lexicon learnt from the same six sevenths) and reports the
 span micro-F1 on the remaining seventh. Each fit takes minutes; the grid is kept small.
 """
 
@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from . import features
-from .features import learn_affixes, sentence_features
+from .features import LEXICON_FOLDS, jackknife_lexicons, learn_affixes, learn_lexicon, sentence_features
 from .parse import LABELS, spans_to_tags, tags_to_spans
 
 GRID = ((0.02, 0.05), (0.05, 0.01), (0.01, 0.1))
@@ -35,20 +35,21 @@ def span_f1(tagger, gold: list) -> float:
 
 
 def tune(gold: list, iterations: int, grid=GRID) -> list[tuple[float, float, float]]:
-    """(c1, c2, held-out F1) per setting; the shipped affix table is left untouched."""
+    """(c1, c2, held-out F1) per setting; the shipped affix table and lexicon are left untouched."""
     import pycrfsuite
 
     fit, held = split(gold)
-    table = learn_affixes(fit)
-    saved, features.affixes = features.affixes, lambda: table
+    table, lex, folds = learn_affixes(fit), learn_lexicon(fit), jackknife_lexicons(fit)
+    saved = features.affixes, features.lexicon
+    features.affixes, features.lexicon = (lambda: table), (lambda: lex)
     try:
         results = []
         for c1, c2 in grid:
             with tempfile.TemporaryDirectory() as tmp:
                 path = str(Path(tmp) / "tune.crfsuite")
                 trainer = pycrfsuite.Trainer(verbose=False)
-                for text, spans in fit:
-                    trainer.append(sentence_features(text), spans_to_tags(len(text), spans))
+                for i, (text, spans) in enumerate(fit):
+                    trainer.append(sentence_features(text, folds[i % LEXICON_FOLDS]), spans_to_tags(len(text), spans))
                 trainer.set_params({"c1": c1, "c2": c2, "max_iterations": iterations,
                                     "feature.possible_transitions": True})
                 trainer.train(path)
@@ -58,4 +59,4 @@ def tune(gold: list, iterations: int, grid=GRID) -> list[tuple[float, float, flo
                 print(f"tune: c1={c1} c2={c2} held-out F1 {results[-1][2]:.4f}", flush=True)
         return results
     finally:
-        features.affixes = saved
+        features.affixes, features.lexicon = saved

@@ -2,7 +2,8 @@
 
 Run ``python -m address_match.train [--shared /work/shared/data] [--only scorer]``
 (the ``make model`` target). Writes ``address_match/data/divisions.tsv.gz``,
-``address_match/data/parser.crfsuite`` (with ``parser_affixes.json``) and ``address_match/data/scorer.json``.
+``address_match/data/parser.crfsuite`` (with ``parser_affixes.json`` and ``parser_lexicon.json``) and
+``address_match/data/scorer.json``.
 Training the scorer needs scikit-learn (a training-only dependency; inference does not).
 """
 
@@ -32,23 +33,31 @@ def read_gold(path: Path) -> list[tuple[str, list[tuple[str, int, int]]]]:
 
 
 def train_parser(train_file: Path, model_file: Path, iterations: int) -> None:
-    """Learn the span affix table (``parser_affixes.json``, beside the model) from the same
-    training file, then fit the CRF (L-BFGS with small L1/L2) and save it."""
+    """Learn the span affix table and the span lexicon (``parser_affixes.json``,
+    ``parser_lexicon.json``, beside the model) from the same training file, then fit the CRF
+    (BIOES tags, L-BFGS with small L1/L2) and save it. Each training line sees the lexicon
+    learnt without its own fold (``features.jackknife_lexicons``)."""
     import pycrfsuite
 
-    from .features import AFFIX_FILE, affixes, learn_affixes, sentence_features
+    from . import features as feats
     from .parse import spans_to_tags
 
     gold = read_gold(train_file)
-    (model_file.parent / AFFIX_FILE).write_text(json.dumps(learn_affixes(gold), ensure_ascii=False, indent=0),
-                                                encoding="utf-8")
-    affixes.cache_clear()
+    _write_json(model_file.parent / feats.AFFIX_FILE, feats.learn_affixes(gold))
+    _write_json(model_file.parent / feats.LEXICON_FILE, feats.learn_lexicon(gold))
+    feats.affixes.cache_clear()
+    feats.lexicon.cache_clear()
+    folds = feats.jackknife_lexicons(gold)
     trainer = pycrfsuite.Trainer(verbose=False)
-    for text, spans in gold:
-        trainer.append(sentence_features(text), spans_to_tags(len(text), spans))
+    for i, (text, spans) in enumerate(gold):
+        trainer.append(feats.sentence_features(text, folds[i % feats.LEXICON_FOLDS]), spans_to_tags(len(text), spans))
     trainer.set_params({"c1": 0.02, "c2": 0.05, "max_iterations": iterations,
                         "feature.possible_transitions": True, "feature.minfreq": 1})
     trainer.train(str(model_file))
+
+
+def _write_json(path: Path, table: dict) -> None:
+    path.write_text(json.dumps(table, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:

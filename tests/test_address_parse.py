@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from address_match import AddressError, parse, resolve
-from address_match.features import learn_affixes
-from address_match.parse import LABELS
+from address_match.features import jackknife_lexicons, learn_affixes, learn_lexicon, sentence_features
+from address_match.parse import LABELS, spans_to_tags, tags_to_spans
 from address_match.parser_tuning import split
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -81,3 +81,36 @@ def test_learn_affixes(gold, side, gram, label):
 def test_tuning_split_holds_out_every_seventh_line():
     fit, held = split(list(range(70)))
     assert len(held) == 10 and not set(fit) & set(held)
+
+
+@pytest.mark.parametrize("spans", [
+    [("city", 0, 3), ("district", 3, 6), ("roadno", 6, 7), ("poi", 7, 11)],
+    [("poi", 0, 2), ("poi", 2, 4), ("redundant", 5, 6)],
+])
+def test_bioes_tags_round_trip(spans):
+    tags = spans_to_tags(12, spans)
+    assert tags_to_spans(tags) == spans
+    assert {t[0] for t in tags} <= set("BIESO")
+
+
+def test_spans_from_bio_tags_still_read():
+    assert tags_to_spans(["B-road", "I-road", "B-roadno", "O", "I-poi"]) == [("road", 0, 2), ("roadno", 2, 3),
+                                                                          ("poi", 4, 5)]
+
+
+def test_learn_lexicon_keeps_repeated_open_class_spans():
+    gold = [("金港国际附近", [("poi", 0, 4), ("assist", 4, 6)])] * 2 + [("重庆市", [("city", 0, 3)])] * 2
+    assert learn_lexicon(gold) == {"金港国际": "poi", "附近": "assist"}
+    assert learn_lexicon(gold[:1]) == {}
+
+
+def test_jackknife_lexicon_leaves_out_its_own_fold():
+    gold = [("金港国际", [("poi", 0, 4)])] * 2 + [("北城天街", [("poi", 0, 4)])] * 8
+    folds = jackknife_lexicons(gold, folds=5)
+    assert "金港国际" not in folds[0] and "金港国际" not in folds[1]
+    assert all("北城天街" in fold for fold in folds)
+
+
+def test_lexicon_marks_span_in_features():
+    feats = sentence_features("金港国际3栋", {"金港国际": "poi"})
+    assert "lx=poi:B" in feats[0] and "lx=poi:E" in feats[3] and not any(f.startswith("lx=") for f in feats[4])
