@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridding.assign import _ASSIGN, _BASE_LEVEL, _GRIDS, _POINTS, NEAR_M, _run
+from gridding.versions import active_version
 from importer import load
 from importer.kinds import Kind
 
@@ -57,7 +58,8 @@ def stage_enterprises(session: Session, kind: Kind, *, step: Callable) -> list[d
         session.execute(text("ALTER TABLE _imp ADD COLUMN lon float8, ADD COLUMN lat float8"))
     values = load._value_expressions(kind, load._columns(session))
     done = [_geocode(session, values, step)]
-    version = session.execute(text("SELECT id FROM grid_version WHERE status = 'active'")).scalar()
+    active = active_version(session)
+    version = active["id"] if active else None
     done.append(_grids(session, version, step))
     done.append(_classify(session, values, step))
     _merge(session, gridded=version is not None)
