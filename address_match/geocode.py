@@ -12,6 +12,7 @@ import gc
 import io
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -67,12 +68,15 @@ def match_addresses(library: AddressLibrary, addresses: Sequence[str | None], *,
     (WGS84 lon/lat; ``level`` exact/partial/none; unmatched rows have ``level = 'none'`` and nulls).
 
     Each distinct text is matched once. From ``PARALLEL_FROM`` distinct texts on, the work is
-    split over ``workers`` forked processes (default: the CPU count, at most 4).
+    split over ``workers`` forked processes (default: the CPU count, at most 4) when called from a
+    process's main thread.
     """
     codes, uniques = pd.factorize(pd.Series(addresses, dtype=object), use_na_sentinel=True)
     texts = [str(t) for t in uniques]
     workers = workers or min(os.cpu_count() or 1, 4)
-    if workers > 1 and len(texts) >= PARALLEL_FROM:
+    # Only a main thread forks (the command line): a web upload runs in a server thread, and forking a
+    # multi-threaded process copies locks other threads may hold at that moment.
+    if workers > 1 and len(texts) >= PARALLEL_FROM and threading.current_thread() is threading.main_thread():
         matched = _match_parallel(library, texts, workers, progress)
     else:
         matched = []
