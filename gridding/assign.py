@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridding.errors import GridError
+from models.db import run_script
 
 TABLES = ("enterprise", "building", "poi", "address_entry", "complaint")  # constants, never user input
 FLAGGED = ("enterprise",)  # tables with a near_boundary column (the schema has it for entities only)
@@ -36,6 +37,7 @@ _SETTINGS = """
     SET LOCAL jit = off;
     SET LOCAL work_mem = '256MB'
 """
+_POINT_SETTINGS = "SET LOCAL jit = off; SET LOCAL work_mem = '256MB'"
 _BASE_LEVEL = text("""
     SELECT level FROM grid WHERE version_id = :v
     ORDER BY array_position(ARRAY['grid', 'community', 'street'], level::text) LIMIT 1
@@ -163,11 +165,11 @@ def assign_version(session: Session, *, version_id: int, previous_version_id: in
     level = session.execute(_BASE_LEVEL, {"v": version_id}).scalar()
     if level is None:
         raise GridError(f"网格版本没有网格 / grid version {version_id} has no grids")
-    _run(session, _SETTINGS, {})
-    _run(session, _GRIDS.format(near=NEAR_M, reach=2 * NEAR_M), {"v": version_id, "level": level})
+    run_script(session, _SETTINGS, {})
+    run_script(session, _GRIDS.format(near=NEAR_M, reach=2 * NEAR_M), {"v": version_id, "level": level})
     mode = "full"
     if previous_version_id is not None:
-        _run(session, _CHANGED, {"prev": previous_version_id, "level": level})
+        run_script(session, _CHANGED, {"prev": previous_version_id, "level": level})
         mode = "incremental"
     report = AssignmentReport(version_id, mode)
     for table in tables:
@@ -176,13 +178,33 @@ def assign_version(session: Session, *, version_id: int, previous_version_id: in
     return report
 
 
+def assign_points(session: Session, *, version_id: int, points_sql: str) -> int:
+    """Grid the points that ``points_sql`` selects, without writing them anywhere; returns their number.
+
+    ``points_sql`` is a SELECT of ``id, geom, grid_code, near_boundary`` (the last two as stored now,
+    or NULL). Afterwards the temporary table ``_ga_new (id, code, near, from_code, from_near)`` holds
+    each point's grid at the finest level of version ``version_id`` (lowest covering code on shared
+    edges, NULL outside every grid; ``near``: within NEAR_M metres of a boundary), exactly as
+    ``assign_version`` decides it, for the caller to read in the same transaction (imports grid their
+    staged rows so). ``points_sql`` must come from code, never from input.
+    """
+    level = session.execute(_BASE_LEVEL, {"v": version_id}).scalar()
+    if level is None:
+        raise GridError(f"网格版本没有网格 / grid version {version_id} has no grids")
+    run_script(session, _POINT_SETTINGS, {})
+    run_script(session, _GRIDS.format(near=NEAR_M, reach=2 * NEAR_M), {"v": version_id, "level": level})
+    run_script(session, _POINTS.format(select=points_sql), {})
+    run_script(session, _ASSIGN.format(near=NEAR_M), {})
+    return session.execute(text("SELECT count(*) FROM _ga_pts")).scalar_one()
+
+
 def _assign_table(session: Session, table: str, mode: str) -> TableReport:
     assert table in TABLES
     started = time.perf_counter()
     select = (_ALL if mode == "full" else _MAYBE_MOVED).format(
         table=table, near="t.near_boundary" if table in FLAGGED else "false")
-    _run(session, _POINTS.format(select=select), {})
-    _run(session, _ASSIGN.format(near=NEAR_M), {})
+    run_script(session, _POINTS.format(select=select), {})
+    run_script(session, _ASSIGN.format(near=NEAR_M), {})
     report = TableReport(table, moves=[dict(r._mapping) for r in session.execute(_MOVES)])
     report.rows_tested = session.execute(text("SELECT count(*) FROM _ga_pts")).scalar_one()
     report.rows_changed = _write(session, table, bulk=_is_bulk(session, table, tested=report.rows_tested))
@@ -214,11 +236,6 @@ def _write(session: Session, table: str, *, bulk: bool) -> int:
     for index in indexes:
         session.execute(text(index.definition))
     return written
-
-
-def _run(session: Session, script: str, params: dict) -> None:
-    for statement in filter(None, (s.strip() for s in script.split(";"))):
-        session.execute(text(statement), {k: v for k, v in params.items() if f":{k}" in statement})
 
 
 def _record(session: Session, report: AssignmentReport) -> int:

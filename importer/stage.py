@@ -25,10 +25,11 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gridding.assign import _ASSIGN, _BASE_LEVEL, _GRIDS, _POINTS, NEAR_M, _run
+from gridding.assign import assign_points
 from gridding.versions import active_version
 from importer import load
 from importer.kinds import Kind
+from models.db import run_script
 
 _GEO_TABLE = """
     DROP TABLE IF EXISTS _imp_geo;
@@ -47,7 +48,6 @@ _STAGED_POINTS = """
            NULL::text AS grid_code, NULL::boolean AS near_boundary
     FROM _imp s LEFT JOIN _imp_geo g ON g.row_no = s.row_no WHERE coalesce(s.lon, g.lon) IS NOT NULL
 """
-_GRID_SETTINGS = "SET LOCAL jit = off; SET LOCAL work_mem = '256MB'"
 
 
 def stage_enterprises(session: Session, kind: Kind, *, step: Callable) -> list[dict]:
@@ -83,7 +83,7 @@ def _geocode(session: Session, values: dict[str, str], step: Callable) -> dict:
     from address_match.geocode import copy_frame, match_addresses
 
     started = time.perf_counter()
-    _run(session, _GEO_TABLE, {})
+    run_script(session, _GEO_TABLE, {})
     present = load._columns(session)
     sql = _TO_GEOCODE.format(address=_address_sql(present), changed=load.changed_condition(values))
     pending = session.execute(text(sql)).all()
@@ -110,13 +110,8 @@ def _grids(session: Session, version_id: int | None, step: Callable) -> dict:
     if version_id is None:
         bar.close()
         return _timed("grids", 0, started, result="no active grid version")
-    level = session.execute(_BASE_LEVEL, {"v": version_id}).scalar()
-    _run(session, _GRID_SETTINGS, {})
-    _run(session, _GRIDS.format(near=NEAR_M, reach=2 * NEAR_M), {"v": version_id, "level": level})
-    _run(session, _POINTS.format(select=_STAGED_POINTS), {})
-    _run(session, _ASSIGN.format(near=NEAR_M), {})
-    tested, inside, near = session.execute(text(
-        "SELECT (SELECT count(*) FROM _ga_pts), count(code), count(*) FILTER (WHERE near) FROM _ga_new")).one()
+    tested = assign_points(session, version_id=version_id, points_sql=_STAGED_POINTS)
+    inside, near = session.execute(text("SELECT count(code), count(*) FILTER (WHERE near) FROM _ga_new")).one()
     bar.update(tested)
     bar.close()
     return _timed("grids", tested, started, result={"version_id": version_id, "rows_tested": tested,
@@ -133,7 +128,7 @@ def _classify(session: Session, values: dict[str, str], step: Callable) -> dict:
     present = load._columns(session)
     merged = {c: f"coalesce(s.{c}, t.{c})" if c in present else f"t.{c}"
               for c in ("status", "category", "industry_code", "industry_label")}
-    _run(session, f"""
+    run_script(session, f"""
         DROP TABLE IF EXISTS _risk_in; DROP TABLE IF EXISTS _risk_out;
         CREATE TEMP TABLE _risk_in ({STAGED_FACTS}) ON COMMIT DROP;
         CREATE TEMP TABLE _risk_out (id bigint, risk_class text, risk_reasons jsonb, risk_rules_version text,
@@ -166,7 +161,7 @@ def _merge(session: Session, *, gridded: bool) -> None:
     if gridded:
         extra += ["n.code AS grid_code", "n.near AS near_boundary"]
         joins += " LEFT JOIN _ga_new n ON n.id = s.row_no"
-    _run(session, f"""
+    run_script(session, f"""
         CREATE TEMP TABLE _imp_staged ON COMMIT DROP AS SELECT s.*, {', '.join(extra)} FROM _imp s {joins};
         DROP TABLE _imp;
         ALTER TABLE _imp_staged RENAME TO _imp;

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -59,3 +59,13 @@ def driver_execute(bind: Session | Connection, sql: str, params: dict) -> list[t
     with connection.connection.driver_connection.cursor() as cursor:
         cursor.execute(pyformat(sql), params, prepare=True)
         return cursor.fetchall()
+
+
+def run_script(session: Session, script: str, params: dict) -> None:
+    """Run the ``;``-separated statements of ``script`` in order, each with the ``params`` it names.
+
+    For the set-based steps written as short scripts of temporary tables (grid assignment, import
+    staging); scripts come from code and hold no ``;`` inside literals.
+    """
+    for statement in filter(None, (s.strip() for s in script.split(";"))):
+        session.execute(text(statement), {k: v for k, v in params.items() if f":{k}" in statement})
