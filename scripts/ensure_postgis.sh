@@ -29,9 +29,31 @@ if ! pg_lsclusters -h 2>/dev/null | grep -q '^15 '; then
   $SUDO pg_createcluster 15 main >&2
 fi
 status=$(pg_lsclusters -h | awk '$1=="15" && $2=="main" {print $4}')
+
+# Server memory for this workload (PERFORMANCE-NOTES.md, bench/RESULTS.md): Debian's default 128 MB of
+# shared buffers holds an eighth of a 10^6-entity enterprise table, so every grid reassignment and
+# classification re-read it from the kernel's cache; a quarter of RAM, at most 4 GB, holds it whole.
+# Written once; the cluster restarts only when this file changes.
+conf="/etc/postgresql/15/main/conf.d/marketmap.conf"
+mem_mb=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024 ))
+buffers_mb=$(( mem_mb / 4 )); [ "$buffers_mb" -gt 4096 ] && buffers_mb=4096; [ "$buffers_mb" -lt 128 ] && buffers_mb=128
+wanted=$(printf '# written by MarketMap scripts/ensure_postgis.sh\nshared_buffers = %dMB\n' "$buffers_mb")
+if [ -d "$(dirname "$conf")" ] && [ "$(cat "$conf" 2>/dev/null)" != "$wanted" ]; then
+  log "setting shared_buffers = ${buffers_mb}MB in $conf"
+  printf '%s\n' "$wanted" | $SUDO tee "$conf" >/dev/null
+  if [ "$status" = "online" ]; then
+    log "restarting cluster 15/main for the new setting"
+    $SUDO pg_ctlcluster 15 main restart >&2 || { log "restart failed; back to the default"; $SUDO rm -f "$conf"; status=down; }
+  fi
+fi
+status=$(pg_lsclusters -h | awk '$1=="15" && $2=="main" {print $4}')
 if [ "$status" != "online" ]; then
   log "starting cluster 15/main"
-  $SUDO pg_ctlcluster 15 main start >&2
+  if ! $SUDO pg_ctlcluster 15 main start >&2 && [ -f "$conf" ]; then
+    log "cluster did not start with $conf; starting with the default settings"
+    $SUDO rm -f "$conf"
+    $SUDO pg_ctlcluster 15 main start >&2
+  fi
 fi
 port=$(pg_lsclusters -h | awk '$1=="15" && $2=="main" {print $3}')
 
