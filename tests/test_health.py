@@ -43,6 +43,8 @@ def test_openapi_document_says_who_may_call_each_operation(client):
     for path, method, op in operations:
         assert op["x-minimum-role"] in ("public", "registrar", "supervisor", "official", "admin"), (path, method)
         assert ({} in op["security"]) == (op["x-minimum-role"] == "public"), (path, method)
+        if op["x-minimum-role"] != "public":
+            assert {"401", "403"} <= set(op["responses"]), (path, method)
     checks = spec["paths"]["/api/v1/address-checks"]["post"]
     assert checks["x-minimum-role"] == policy_for("address.AddressChecks", "POST") == "registrar"
     assert checks["security"] == [{"bearerAuth": []}, {"cookieAuth": []}]

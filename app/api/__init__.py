@@ -56,15 +56,24 @@ SECURITY_SCHEMES = {
                                   "state-changing requests also need X-CSRF-Token"},
 }
 _SIGNED_IN = [{"bearerAuth": []}, {"cookieAuth": []}]
+_ERROR_RESPONSES = {
+    "UNAUTHORIZED": "未登录或令牌无效 / not signed in, or an invalid token",
+    "FORBIDDEN": "角色无权访问 / the caller's role may not use this",
+    "NOT_FOUND": "对象不存在 / no such object",
+}
 
 
 def _document_security(app: Flask, api: Api) -> None:
     """Put the security schemes and, on every operation, who may call it (``app.auth.ROUTE_POLICY``)
-    into the OpenAPI document: ``security`` (optional for public operations) and ``x-minimum-role``."""
+    into the OpenAPI document: ``security`` (optional for public operations), ``x-minimum-role``, and
+    the 401/403 (non-public) and 404 (path parameters) answers the server gives."""
     from app.auth import UNCLASSIFIED_POLICY, policy_for
 
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
+    for name, description in _ERROR_RESPONSES.items():
+        api.spec.components.response(name, {"description": description, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
     paths = api.spec._paths  # apispec keeps the operations here until to_dict(); no public accessor
     for rule in app.url_map.iter_rules():
         operations = paths.get(re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule))
@@ -77,3 +86,9 @@ def _document_security(app: Flask, api: Api) -> None:
             role = policy_for(rule.endpoint, method) or UNCLASSIFIED_POLICY
             operation["security"] = ([{}] if role == "public" else []) + _SIGNED_IN
             operation["x-minimum-role"] = role
+            responses = operation.setdefault("responses", {})
+            if role != "public":
+                responses.setdefault("401", {"$ref": "#/components/responses/UNAUTHORIZED"})
+                responses.setdefault("403", {"$ref": "#/components/responses/FORBIDDEN"})
+            if "<" in rule.rule:
+                responses.setdefault("404", {"$ref": "#/components/responses/NOT_FOUND"})
