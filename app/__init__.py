@@ -31,4 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)  # after flask-smorest's, so ours answer
     init_security(app)
     register_commands(app)
+    from app.tile_cache_path import CachedTilePath
+
+    app.wsgi_app = CachedTilePath(app.wsgi_app, app.extensions["marketmap.db"])  # cached public tiles
     return app

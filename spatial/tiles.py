@@ -28,7 +28,7 @@ import numpy as np
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from models.db import driver_execute
+from models.db import driver_execute, pyformat
 
 TILE_FORMAT = "1"  # bump when a layer's attributes change, so old ETags stop matching
 EXTENT = 4096
@@ -447,6 +447,12 @@ def _needs_counts(spec: Layer, z: int) -> bool:
 _VERSIONS = ("WITH v AS (SELECT string_agg(coalesce(d.version, 0)::text, '.' ORDER BY l.i) AS versions "
              "FROM unnest(CAST(:depends_on AS text[])) WITH ORDINALITY AS l(name, i) "
              "LEFT JOIN data_version d ON d.layer = l.name) ")
+
+
+def layer_versions_sql() -> str:
+    """A driver-ready statement (``%(depends_on)s``: a layer's ``depends_on``) giving the data versions
+    as ETags carry them ("3.7"), as ``fetch_tile`` reads them."""
+    return pyformat(_VERSIONS + "SELECT v.versions FROM v")
 
 
 def _fetch_sql(spec: Layer, z: int, in_range: bool) -> str:

@@ -250,3 +250,31 @@ def test_staff_tiles_with_risk_classes_are_audited(client, session, area):
                             {"b": before}).all()
     assert [r.actor for r in reads] == ["tile-reader"]
     assert f"tile:enterprises/{Z15[0]}/{Z15[1]}/{Z15[2]}" in reads[0].detail["objects"]
+
+
+def test_anonymous_cached_tiles_are_answered_before_flask_while_current(database_url, engine, demo_district):
+    import math
+
+    with engine.connect() as conn:
+        lon, lat = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM enterprise WHERE geom IS NOT NULL "
+                                     "ORDER BY id LIMIT 1")).one()
+    n = 2 ** 15
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    client = create_app({"DATABASE_URL": database_url, "TESTING": True}).test_client()
+    path = f"/tiles/enterprises/15/{x}/{y}.pbf"
+    built = client.get(path, headers={"Accept-Encoding": "identity"})
+    assert built.status_code == 200 and "X-Tile-Cache" not in built.headers
+    hit = client.get(path, headers={"Accept-Encoding": "identity"})
+    assert hit.headers.get("X-Tile-Cache") == "hit" and hit.data == built.data
+    assert hit.headers["ETag"] == built.headers["ETag"] and hit.mimetype == "application/vnd.mapbox-vector-tile"
+    assert not any("risk_class" in p for p in decode(hit.data, "enterprises"))
+    again = client.get(path, headers={"If-None-Match": built.headers["ETag"]})
+    assert again.status_code == 304 and again.headers.get("X-Tile-Cache") == "hit"
+    client.set_cookie("marketmap_session", "x")  # a viewer with credentials goes through Flask
+    assert "X-Tile-Cache" not in client.get(path).headers
+    client.delete_cookie("marketmap_session")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE data_version SET version = version + 1 WHERE layer = 'enterprises'"))
+    changed = client.get(path)
+    assert "X-Tile-Cache" not in changed.headers and changed.headers["ETag"] != built.headers["ETag"]
