@@ -19,7 +19,8 @@ import threading
 
 import psycopg
 
-from spatial.tiles import LAYERS, PUBLIC_SCOPE, TILE_CACHE, etag_for, layer_versions_sql
+from spatial.tile_layers import LAYERS, PUBLIC_SCOPE, etag_for
+from spatial.tiles import TILE_CACHE, layer_versions_sql
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from bench.common import bench_database, free_port, percentiles_ms, start_server, table, timed
 from models.db import make_engine
-from spatial.tiles import LAYERS, TileScope, tile_statement
+from spatial.tile_layers import LAYERS, TileScope
+from spatial.tiles import tile_statement
 from supervision.classify import classify_entities
 from supervision.risk import load_rules, rules_from_dict
 

@@ -1,4 +1,5 @@
-"""Mapbox vector tiles (``ST_AsMVT``) for the map layers, their ETags and TileJSON.
+"""Mapbox vector tiles (``ST_AsMVT``) for the map layers: the statements, one tile with its ETag
+in one round trip, the per-process tile cache, and TileJSON.
 
 Layers and what their features carry:
 
@@ -9,247 +10,35 @@ Layers and what their features carry:
   rolled up street ← community ← grid).
 - ``buildings`` (floors, height, use, latest economy year), ``pois``, ``roads``, ``streets``.
 
-Risk classes are non-public: a ``TileScope`` says whose grids' classes a tile may carry, and the
-ETag includes it. ETags come from ``data_version`` rows, which imports, classification and grid
-activation bump, so a changed class always yields a new ETag and never a stale colour.
+The layer registry, viewer scopes and ETags are in ``spatial.tile_layers``; the per-grid counts
+in ``spatial.tile_counts``. Risk classes are non-public: a ``TileScope`` says whose grids' classes
+a tile may carry, and the ETag includes it.
 """
 
-from __future__ import annotations
 
-import hashlib
-import json
-import math
 import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-import numpy as np
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from models.db import driver_execute, pyformat
-
-TILE_FORMAT = "1"  # bump when a layer's attributes change, so old ETags stop matching
-EXTENT = 4096
-BUFFER = 64
-POINTS_FROM_ZOOM = 15  # below this, ``enterprises`` is aggregated per grid
-MAX_ZOOM = 22
-
-
-class TileError(ValueError):
-    """A tile request the caller got wrong (unknown layer, impossible coordinates)."""
-
-
-@dataclass(frozen=True)
-class TileScope:
-    """Whose risk data a tile may carry: everything, some grids, or nothing (the public)."""
-
-    all_grids: bool = False
-    grid_codes: frozenset[str] = frozenset()
-
-    @property
-    def key(self) -> str:
-        if self.all_grids:
-            return "all"
-        if not self.grid_codes:
-            return "public"
-        return "g" + hashlib.sha1("|".join(sorted(self.grid_codes)).encode()).hexdigest()[:12]
-
-
-PUBLIC_SCOPE = TileScope()
-
-
-@dataclass(frozen=True)
-class Layer:
-    name: str
-    minzoom: int
-    maxzoom: int
-    max_features: int
-    depends_on: tuple[str, ...]  # data_version layers
-    fields: dict[str, str]
-    description: str
-    scoped: bool = False  # carries risk data that depends on the viewer
-
-
-_COUNT_FIELDS = {"n": "Number", "n_a": "Number", "n_b": "Number", "n_c": "Number", "n_d": "Number"}
-LAYERS = {layer.name: layer for layer in (
-    Layer("enterprises", 8, 16, 20000, ("enterprises", "grids"),
-          {"uscc": "String", "name": "String", "industry": "String", "industry_label": "String", "status": "String",
-           "grid": "String", "risk_class": "String", "aggregate": "Boolean", **_COUNT_FIELDS},
-          "市场主体（z15 起为点，低缩放级别按网格汇总）", scoped=True),
-    Layer("grids", 8, 16, 6000, ("grids", "enterprises"),
-          {"code": "String", "name": "String", "level": "String", "parent": "String", **_COUNT_FIELDS},
-          "监管网格（启用版本）及各风险类别主体数", scoped=True),
-    Layer("buildings", 14, 16, 10000, ("buildings",),
-          {"name": "String", "use": "String", "floors": "Number", "height_m": "Number", "year": "Number",
-           "output_value_10k": "Number", "employment": "Number", "tax_10k": "Number", "entity_count": "Number"},
-          "建筑物轮廓及楼宇经济概况"),
-    Layer("pois", 12, 16, 5000, ("pois",), {"kind": "String", "name": "String"}, "学校、医院等敏感场所"),
-    Layer("roads", 10, 16, 10000, ("roads",), {"name": "String", "kind": "String"}, "道路"),
-    Layer("streets", 6, 16, 500, ("streets", "grids"), {"code": "String", "name": "String"}, "街道/镇界"),
-)}
-
-
-def get_layer(name: str) -> Layer:
-    try:
-        return LAYERS[name]
-    except KeyError:
-        raise TileError(f"未知图层 / unknown layer {name!r}; layers: {', '.join(LAYERS)}") from None
-
-
-def check_tile(z: int, x: int, y: int) -> None:
-    if not 0 <= z <= MAX_ZOOM or not (0 <= x < 2 ** z and 0 <= y < 2 ** z):
-        raise TileError(f"瓦片坐标无效 / no tile {z}/{x}/{y}")
-
-
-# ---------------------------------------------------------------- versions and ETags
-
-
-def layer_versions(session: Session | Connection, layer: Layer) -> tuple[int, ...]:
-    rows = dict(session.execute(text("SELECT layer, version FROM data_version WHERE layer = ANY(:layers)"),
-                                {"layers": list(layer.depends_on)}).all())
-    return tuple(int(rows.get(name, 0)) for name in layer.depends_on)
-
-
-def etag_for(layer: Layer, scope: TileScope, versions: str) -> str:
-    """The ETag of every tile of ``layer`` at ``versions`` ("3.7", one number per ``depends_on``), as ``scope`` sees it."""
-    scope_key = scope.key if layer.scoped else "-"
-    return f'"{layer.name}-{TILE_FORMAT}-{versions}-{scope_key}"'
-
-
-def tile_etag(session: Session | Connection, layer: Layer, scope: TileScope) -> str:
-    """An ETag for every tile of ``layer`` at the current data versions, as this scope sees them."""
-    return etag_for(layer, scope, ".".join(map(str, layer_versions(session, layer))))
-
-
-def versions_in_etags(layer: Layer, scope: TileScope, etags) -> list[str]:
-    """The data versions named by those of ``etags`` (an If-None-Match) that this layer and scope would send."""
-    head, tail = f"{layer.name}-{TILE_FORMAT}-", "-" + (scope.key if layer.scoped else "-")
-    return [tag[len(head):-len(tail)] for tag in etags
-            if tag.startswith(head) and tag.endswith(tail) and len(tag) > len(head) + len(tail)]
-
-
-# ---------------------------------------------------------------- counts per grid
-
-
-@dataclass(frozen=True)
-class _Counts:
-    """Entities per class of every grid code (rolled up to parents) and each grid's bounding box."""
-
-    versions: dict[str, int]
-    by_code: dict[str, tuple[int, int, int, int, int]]
-    codes: np.ndarray  # grid codes with a box, in the order of ``boxes``
-    boxes: np.ndarray  # (n, 4) lon/lat [xmin, ymin, xmax, ymax]
-
-    def near(self, box: tuple[float, float, float, float]) -> list[str]:
-        """Codes of the grids whose box meets ``box`` (lon/lat): the only ones a tile there can show."""
-        b = self.boxes
-        hit = (b[:, 0] <= box[2]) & (b[:, 2] >= box[0]) & (b[:, 1] <= box[3]) & (b[:, 3] >= box[1])
-        return self.codes[hit].tolist()
-
-
-class _GridCounts:
-    """Entities per class for every grid code, rolled up to parents; cached per database and data version.
-
-    A tile statement carries, as one JSON parameter, the counts of the grids near the tile only: all
-    3,000 grids' counts made a 128 KB parameter that every tile request sent and PostgreSQL parsed.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._cache: dict[str, _Counts] = {}  # url → counts
-
-    def clear(self) -> None:
-        with self._lock:
-            self._cache.clear()
-
-    def get(self, session: Session | Connection) -> _Counts:
-        """The counts at the current data versions (one small query to check them)."""
-        return self._current(session)
-
-    def cached(self, session: Session | Connection, *, refresh: bool) -> _Counts:
-        """The counts last computed for this database; checks the data versions only if ``refresh``."""
-        if not refresh:
-            with self._lock:
-                found = self._cache.get(_url(session))
-            if found is not None:
-                return found
-        return self._current(session)
-
-    def _current(self, session) -> _Counts:
-        url = _url(session)
-        deps = LAYERS["grids"].depends_on
-        versions = dict(zip(deps, layer_versions(session, LAYERS["grids"]), strict=True))
-        with self._lock:
-            cached = self._cache.get(url)
-            if cached is not None and cached.versions == versions:
-                return cached
-        computed = self._compute(session, versions)
-        with self._lock:
-            self._cache[url] = computed
-        return computed
-
-    @staticmethod
-    def _compute(session, versions: dict[str, int]) -> _Counts:
-        rows = session.execute(text(
-            "SELECT grid_code, count(*), count(*) FILTER (WHERE risk_class = 'A'), count(*) FILTER (WHERE risk_class = 'B'), "
-            "count(*) FILTER (WHERE risk_class = 'C'), count(*) FILTER (WHERE risk_class = 'D') "
-            "FROM enterprise WHERE grid_code IS NOT NULL GROUP BY grid_code")).all()
-        grids = session.execute(text(
-            "SELECT g.code, g.parent_code, ST_XMin(g.geom), ST_YMin(g.geom), ST_XMax(g.geom), ST_YMax(g.geom) "
-            "FROM grid g JOIN grid_version v ON v.id = g.version_id WHERE v.status = 'active'")).all()
-        parents = {code: parent for code, parent, *_ in grids}
-        totals: dict[str, list[int]] = {}
-        for code, *counts in rows:
-            seen = set()
-            while code is not None and code not in seen:
-                seen.add(code)
-                acc = totals.setdefault(code, [0] * 5)
-                for i, n in enumerate(counts):
-                    acc[i] += n
-                code = parents.get(code)
-        return _Counts(versions, {code: tuple(v) for code, v in totals.items()},
-                       np.array([g[0] for g in grids], dtype=object),
-                       np.array([g[2:] for g in grids], dtype=float).reshape(len(grids), 4))
-
-
-GRID_COUNTS = _GridCounts()
-
-
-def _url(session: Session | Connection) -> str:
-    bind = session.get_bind() if isinstance(session, Session) else session
-    return bind.engine.url.render_as_string()
-
-
-def _count_params(counts: _Counts, scope: TileScope, z: int, x: int, y: int) -> dict:
-    """The ``counts`` parameter of tile z/x/y: {code: [n, n_a, n_b, n_c, n_d]} of the grids near it,
-    classes only where ``scope`` sees them."""
-    visible = {}
-    for code in counts.near(_tile_box(z, x, y)):
-        n = counts.by_code.get(code)
-        if n is not None:
-            visible[code] = [n[0], *(n[1:] if _sees(scope, code) else (None,) * 4)]
-    return {"counts": json.dumps(visible, separators=(",", ":"))}
-
-
-def _tile_box(z: int, x: int, y: int) -> tuple[float, float, float, float]:
-    """Lon/lat bounds of tile z/x/y with its buffer (and a little more, for rounding)."""
-    pad = (BUFFER / EXTENT) * 1.01
-    n = 2 ** z
-
-    def lon(tx):
-        return tx / n * 360.0 - 180.0
-
-    def lat(ty):
-        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * ty / n))))
-
-    return lon(x - pad), lat(y + 1 + pad), lon(x + 1 + pad), lat(y - pad)
-
-
-def _sees(scope: TileScope, grid_code: str) -> bool:
-    return scope.all_grids or grid_code in scope.grid_codes
-
+from spatial.tile_counts import GRID_COUNTS, count_params, database_key
+from spatial.tile_layers import (
+    BUFFER,
+    EXTENT,
+    POINTS_FROM_ZOOM,
+    PUBLIC_SCOPE,
+    Layer,
+    TileScope,
+    check_tile,
+    etag_for,
+    get_layer,
+    layer_versions,
+    versions_in_etags,
+)
 
 # ---------------------------------------------------------------- SQL per layer
 
@@ -336,7 +125,7 @@ def tile_statement(session: Session | Connection, *, layer: str, z: int, x: int,
         return None
     params = _tile_params(spec, z, x, y, scope)
     if _needs_counts(spec, z):
-        params.update(_count_params(GRID_COUNTS.get(session), scope, z, x, y))
+        params.update(count_params(GRID_COUNTS.get(session), scope, z, x, y))
     return tile_sql(spec, z), params
 
 
@@ -410,7 +199,7 @@ def fetch_tile(session: Session | Connection, *, layer: str, z: int, x: int, y: 
     check_tile(z, x, y)
     client = versions_in_etags(spec, scope, if_none_match)
     in_range = spec.minzoom <= z <= spec.maxzoom
-    key = (_url(session), spec.name, z, x, y, scope.key if spec.scoped else "-")
+    key = (database_key(session), spec.name, z, x, y, scope.key if spec.scoped else "-")
     cached = cache.versions(key) if cache is not None and in_range else {}
     params = {"depends_on": list(spec.depends_on), "client_versions": client + list(cached), "counts_at": None}
     if in_range:
@@ -418,7 +207,7 @@ def fetch_tile(session: Session | Connection, *, layer: str, z: int, x: int, y: 
     for refresh in (False, True):
         if in_range and _needs_counts(spec, z):
             counts = GRID_COUNTS.cached(session, refresh=refresh)
-            params.update(_count_params(counts, scope, z, x, y),
+            params.update(count_params(counts, scope, z, x, y),
                           counts_at=".".join(str(counts.versions.get(n, 0)) for n in spec.depends_on))
         versions, data = driver_execute(session, _fetch_sql(spec, z, in_range), params)[0]
         if versions in client:

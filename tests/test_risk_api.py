@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from spatial.tiles import GRID_COUNTS
+from spatial.tile_counts import GRID_COUNTS
 from tests.test_tiles import build_area, staff_client  # noqa: F401  (fixture)
 
 

@@ -13,7 +13,9 @@ from sqlalchemy import text
 
 from app import create_app
 from app.auth import Viewer
-from spatial.tiles import GRID_COUNTS, PUBLIC_SCOPE, TileCache, TileScope, fetch_tile, render_tile
+from spatial.tile_counts import GRID_COUNTS
+from spatial.tile_layers import PUBLIC_SCOPE, TileScope
+from spatial.tiles import TileCache, fetch_tile, render_tile
 from supervision.classify import bump_data_versions, classify_entities
 
 TODAY = dt.date(2026, 6, 15)

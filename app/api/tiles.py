@@ -10,7 +10,8 @@ from app.api import Blueprint
 from app.auth import Viewer, current_viewer, note_nonpublic_read
 from app.db import get_reader, get_session
 from app.errors import register_domain_error
-from spatial.tiles import TILE_CACHE, TileError, TileScope, fetch_tile, get_layer, tilejson
+from spatial.tile_layers import TileError, TileScope, get_layer
+from spatial.tiles import TILE_CACHE, fetch_tile, tilejson
 
 blp = Blueprint("tiles", __name__, url_prefix="/tiles", description="矢量瓦片 / vector tiles (Mapbox Vector Tile)")
 

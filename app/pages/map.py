@@ -7,7 +7,8 @@ from sqlalchemy import text
 
 from app.auth import current_viewer
 from app.db import get_session
-from spatial.tiles import LAYERS, data_bounds
+from spatial.tile_layers import LAYERS
+from spatial.tiles import data_bounds
 from supervision.risk import CLASS_INFO
 
 bp = Blueprint("map_page", __name__)
