@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
+from app.import_cli import audit_import
 from gridding.assign import assign_version
 from gridding.complaints import escalate_overdue
 from gridding.errors import ComplaintError, GridError, GridNotFound
 from gridding.gridfile import read_grid_file
-from gridding.staff import import_rules, import_staff, read_table
+from gridding.staff import import_rules, read_table
 from gridding.validate import validate_version
 from gridding.versions import activate, active_version, get_version, import_version, list_versions
+from importer import ImportRejected, run_import
+from importer.reports import format_summary
 
 
 def _session() -> Session:
@@ -122,16 +126,21 @@ def staff_group() -> None:
 
 
 @staff_group.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def staff_import(path: str) -> None:
-    """Staff from CSV/XLSX: staff_no, name, department, role, phone, grid_codes (separated by ;)."""
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def staff_import(path: Path) -> None:
+    """Staff from CSV/XLSX, all rows or none: 工号, 姓名, 部门, 角色, 电话, 网格 (as ``marketmap import staff``)."""
     session = _session()
     try:
-        result = import_staff(session, read_table(path).to_dict("records"))
-    except GridError as exc:
+        result = run_import(session, kind="staff", path=path, commit=True, created_by="cli")
+    except ImportRejected as exc:
         _fail(exc)
+    if result.rejects:  # a roster is taken whole: nobody is left without their grids by a bad line
+        session.rollback()
+        _fail(GridError("; ".join(f"第{r['row_no']}行 / row {r['row_no']}: {r['reason_zh']} / {r['reason_en']}"
+                                  for r in result.rejects[:20])))
+    audit_import(session, result)
     session.commit()
-    click.echo(f"staff: {result}")
+    click.echo(format_summary(result))
 
 
 @staff_group.command("rules")

@@ -37,7 +37,7 @@ def import_command(kind: str, file: Path, crs: str | None, sheet: str | None, ma
     try:
         result = run_import(session, kind=kind, path=file, crs=crs, sheet=sheet, mapping_path=mapping_path,
                             commit=commit, created_by="cli", step=_bar)
-        _audit(session, result)
+        audit_import(session, result)
         session.commit()
     except ImportRejected as exc:
         session.rollback()
@@ -52,7 +52,7 @@ def import_command(kind: str, file: Path, crs: str | None, sheet: str | None, ma
         click.echo("试运行，未写入数据 / dry run: nothing written (use --commit)")
 
 
-def _audit(session, result) -> None:
+def audit_import(session, result) -> None:
     """Committed imports go to the audit trail, in the batch's transaction (app.auth.audit)."""
     from app import auth
 

@@ -1,4 +1,7 @@
-"""Staff (supervisors and inspectors) and routing rules (grid, category) → responsible person.
+"""Routing rules (grid, category) → responsible person, and finding that person for a complaint.
+
+Staff themselves (supervisors and inspectors, their departments and grids) are imported by the
+importer's ``staff`` kind (``marketmap import staff`` / ``marketmap staff import``).
 
 Routing follows FixMyStreet (a report goes to the contact of the body covering the place, by
 category), most specific first: the category beats the place, then grid → community → street →
@@ -16,19 +19,8 @@ from sqlalchemy.orm import Session
 from gridding.categories import CATEGORIES
 from gridding.errors import GridError
 
-ROLES = ("supervisor", "inspector", "official")
-ROLE_ALIASES = {"网格监管员": "supervisor", "监管员": "supervisor", "检查员": "inspector", "执法人员": "inspector",
-                "领导": "official"}
-STAFF_COLUMNS = {"工号": "staff_no", "姓名": "name", "部门": "department", "角色": "role", "电话": "phone",
-                 "网格": "grid_codes", "网格编码": "grid_codes", "类别": "category"}
+RULE_COLUMNS = {"工号": "staff_no", "网格": "grid_code", "网格编码": "grid_code", "类别": "category"}
 
-_UPSERT_STAFF = text("""
-    INSERT INTO staff (staff_no, name, department, role, phone, grid_codes)
-    VALUES (:staff_no, :name, :department, :role, :phone, CAST(:grid_codes AS varchar(32)[]))
-    ON CONFLICT (staff_no) DO UPDATE SET name = EXCLUDED.name, department = EXCLUDED.department,
-        role = EXCLUDED.role, phone = EXCLUDED.phone, grid_codes = EXCLUDED.grid_codes, active = true
-    RETURNING (xmax = 0) AS inserted
-""")
 _KNOWN_CODES = text("""
     SELECT code FROM grid g JOIN grid_version v ON v.id = g.version_id
     WHERE v.status IN ('active', 'inactive') AND g.code = ANY(:codes)
@@ -65,23 +57,15 @@ _SUPERVISOR = text("""
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """A CSV or XLSX file as text columns, Chinese headers mapped to English names."""
+    """A routing-rule CSV or XLSX file as text columns, Chinese headers mapped to English names."""
     path = Path(path)
     try:
         frame = pd.read_excel(path, dtype=str) if path.suffix.lower() in (".xlsx", ".xls") else \
             pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     except Exception as exc:  # pandas raises many parser errors
         raise GridError(f"无法读取文件 / cannot read {path.name}: {exc}") from exc
-    frame = frame.rename(columns=lambda c: STAFF_COLUMNS.get(c.strip(), c.strip().lower()))
+    frame = frame.rename(columns=lambda c: RULE_COLUMNS.get(c.strip(), c.strip().lower()))
     return frame.fillna("")
-
-
-def import_staff(session: Session, rows: list[dict]) -> dict:
-    """Insert or update staff by ``staff_no``; ``grid_codes`` separated by ``;``, ``,`` or ``、``."""
-    cleaned = [_staff_row(i, row) for i, row in enumerate(rows, start=1)]
-    _require_codes(session, {c for r in cleaned for c in r["grid_codes"]})
-    inserted = sum(bool(session.execute(_UPSERT_STAFF, r).scalar_one()) for r in cleaned)
-    return {"rows": len(cleaned), "inserted": inserted, "updated": len(cleaned) - inserted}
 
 
 def import_rules(session: Session, rows: list[dict]) -> dict:
@@ -108,19 +92,6 @@ def responsible_for(session: Session, *, grid_code: str, category: str | None) -
         if row is not None:
             return dict(row._mapping)
     return None
-
-
-def _staff_row(i: int, row: dict) -> dict:
-    out = {k: str(row.get(k) or "").strip() for k in ("staff_no", "name", "department", "role", "phone")}
-    out["role"] = ROLE_ALIASES.get(out["role"], out["role"])
-    if not out["staff_no"] or not out["name"] or not out["department"]:
-        raise GridError(f"第{i}行缺少工号、姓名或部门 / row {i}: staff_no, name and department are required")
-    if out["role"] not in ROLES:
-        raise GridError(f"第{i}行角色无效 / row {i}: role {out['role']!r} is not one of {', '.join(ROLES)}")
-    raw = str(row.get("grid_codes") or "")
-    out["grid_codes"] = [c.strip() for c in raw.replace("、", ";").replace(",", ";").split(";") if c.strip()]
-    out["phone"] = out["phone"] or None
-    return out
 
 
 def _require_codes(session: Session, codes: set[str]) -> None:

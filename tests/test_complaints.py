@@ -9,8 +9,9 @@ from sqlalchemy import text
 
 from gridding.complaints import LOCAL_TZ, change_status, create_complaint, escalate_overdue
 from gridding.errors import ComplaintError
-from gridding.staff import import_rules, import_staff
+from gridding.staff import import_rules
 from gridding.workdays import add_working_days
+from importer import run_import
 from tests.fixtures import grid_support
 from tests.fixtures.grid_support import as_viewer, load_version
 
@@ -19,13 +20,14 @@ IN_D = {"lon": 100.015, "lat": 30.0075}  # inside S01C02G02
 
 
 @pytest.fixture
-def staffed(session):
+def staffed(session, tmp_path):
     load_version(session, "grid_shared_edge", "t-v1", active=True)
-    import_staff(session, [
-        {"staff_no": "T001", "name": "张网格", "department": "两路所", "role": "supervisor", "phone": "13800000001",
-         "grid_codes": "S01C02G02;S01C02G01"},
-        {"staff_no": "T002", "name": "李食安", "department": "食品科", "role": "inspector", "grid_codes": ""},
-        {"staff_no": "T003", "name": "王特设", "department": "特设科", "role": "inspector", "grid_codes": ""}])
+    roster = tmp_path / "roster.csv"
+    roster.write_text("工号,姓名,部门,角色,电话,网格\n"
+                      "T001,张网格,两路所,supervisor,13800000001,S01C02G02;S01C02G01\n"
+                      "T002,李食安,食品科,inspector,,\n"
+                      "T003,王特设,特设科,inspector,,\n", encoding="utf-8")
+    assert run_import(session, kind="staff", path=roster, commit=True).counts["rows_inserted"] == 3
     import_rules(session, [{"grid_code": "S01", "category": "food_safety", "staff_no": "T002"},
                            {"grid_code": "", "category": "special_equipment", "staff_no": "T003"}])
     return session
@@ -114,3 +116,12 @@ def test_cli_escalate_and_staff_import(runner, staffed, tmp_path):
     assert result.exit_code != 0 and "unknown grid codes: NOPE" in result.output
     result = runner.invoke(args=["complaints", "escalate", "--today", "2099-01-01"])
     assert result.exit_code == 0 and "escalated" in result.output
+
+
+def test_cli_routing_rules_read_chinese_headers(runner, staffed, tmp_path):
+    rules = tmp_path / "rules.csv"
+    rules.write_text("网格,类别,工号\nS01C02G01,food_safety,T001\n", encoding="utf-8")
+    result = runner.invoke(args=["staff", "rules", str(rules)])
+    assert result.exit_code == 0, result.output
+    assert staffed.execute(text("SELECT s.staff_no FROM routing_rule r JOIN staff s ON s.id = r.staff_id "
+                                "WHERE r.grid_code = 'S01C02G01' AND r.category = 'food_safety'")).scalar() == "T001"
