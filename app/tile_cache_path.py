@@ -43,14 +43,14 @@ class CachedTilePath:
         self.db = db
         self.cache_url = db.engine.url.render_as_string()  # as spatial.tiles keys its cache
         self.dsn = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self.local = threading.local()  # one autocommit connection per server thread
+        self._idle: list[psycopg.Connection] = []  # autocommit connections, shared by the server's threads
+        self._lock = threading.Lock()
 
     def __call__(self, environ, start_response):
         try:
             answer = self._answer(environ)
         except Exception:  # the database went away, a bad header…: the app answers instead
             log.debug("tile fast path skipped", exc_info=True)
-            self.local.__dict__.pop("conn", None)
             answer = None
         if answer is None:
             return self.wsgi_app(environ, start_response)
@@ -86,7 +86,13 @@ class CachedTilePath:
         return "200 OK", [("Content-Type", MVT_MEDIA_TYPE), ("Content-Length", str(len(data))), *headers], data
 
     def _versions(self, spec) -> str:
-        conn = getattr(self.local, "conn", None)
+        """The layer's current data versions, on an idle connection of this layer's own (opened when none is:
+        a connection per server thread would make the first request of every thread pay a connect)."""
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
         if conn is None or conn.closed:
-            conn = self.local.conn = psycopg.connect(self.dsn, autocommit=True, options="-c jit=off")
-        return conn.execute(layer_versions_sql(), {"depends_on": list(spec.depends_on)}, prepare=True).fetchone()[0]
+            conn = psycopg.connect(self.dsn, autocommit=True, options="-c jit=off")
+        versions = conn.execute(layer_versions_sql(), {"depends_on": list(spec.depends_on)}, prepare=True).fetchone()[0]
+        with self._lock:  # only a connection that answered goes back
+            self._idle.append(conn)
+        return versions
