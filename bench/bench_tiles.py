@@ -130,45 +130,59 @@ def run(engine_url: str, out_path: str | Path, quick: bool, *, classification: b
         for z in ZOOMS:
             areas[(z, "densest")] = [(z, *_densest(session, z))]
             areas[(z, "average")] = [(z, x, y) for x, y in _average(session, z, 10 if quick else 30)]
-    ours_port, cold_port, tipg_port = free_port(), free_port(), free_port()
-    plain_url = engine_url.replace("postgresql+psycopg://", "postgresql://")
-    marketmap = str(Path(sys.executable).parent / "marketmap")
-    servers = [
-        start_server([marketmap, "serve", "--port", str(ours_port), "--workers", "2"],
-                     {"MARKETMAP_DATABASE_URL": engine_url}, ours_port, "/healthz"),
-        start_server([marketmap, "serve", "--port", str(cold_port), "--workers", "2"],  # every tile built
-                     {"MARKETMAP_DATABASE_URL": engine_url, "MARKETMAP_TILE_CACHE_MB": "0"}, cold_port, "/healthz"),
-        start_server([sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", str(tipg_port), "--workers", "2",
-                "--log-level", "warning"],
-               {"DATABASE_URL": plain_url, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.enterprise"]',
-                "TIPG_MAX_FEATURES_PER_TILE": str(LAYERS["enterprises"].max_features)},
-               tipg_port, "/collections"),
-    ]
-    repeats = 3 if quick else 5
+    ports = {"ours": free_port(), "uncached": free_port(), "tipg": free_port()}
+    servers = _servers(engine_url, ports)
     server_engine = make_engine(engine_url, interactive=True)  # the raw baseline runs as the server's statements do
-    rows = []
     try:
-        for (z, area), tiles in areas.items():
-            ours_paths = [f"/tiles/enterprises/{z}/{x}/{y}.pbf" for z, x, y in tiles]
-            tipg_paths = [f"/collections/public.enterprise/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={TIPG_PROPERTIES}"
-                          for z, x, y in tiles]
-            for port, paths in ((ours_port, ours_paths), (cold_port, ours_paths), (tipg_port, tipg_paths)):
-                _fetch(port, paths, 2)  # warm plans and caches in both workers
-            ours, sizes = _fetch(ours_port, ours_paths, repeats)
-            cold, _ = _fetch(cold_port, ours_paths, repeats)
-            tipg, tipg_sizes = _fetch(tipg_port, tipg_paths, repeats)
-            raw = _raw_sql(server_engine, tiles, repeats)
-            o, c, t, r = percentiles_ms(ours), percentiles_ms(cold), percentiles_ms(tipg), percentiles_ms(raw)
-            rows.append([z, area, len(tiles), f"{o['p50']:.1f}", f"{o['p99']:.1f}", f"{c['p50']:.1f}", f"{c['p99']:.1f}",
-                         f"{sum(sizes) / len(sizes) / 1024:.1f}",
-                         f"{t['p50']:.1f}", f"{t['p99']:.1f}", f"{sum(tipg_sizes) / len(tipg_sizes) / 1024:.1f}",
-                         f"{r['p50']:.1f}", f"{o['p50'] / t['p50']:.2f}", f"{c['p50'] / t['p50']:.2f}",
-                         f"{o['p50'] / r['p50']:.2f}", f"{c['p50'] / r['p50']:.2f}"])
+        rows = [_area_row(z, area, tiles, ports, server_engine, 3 if quick else 5) for (z, area), tiles in areas.items()]
     finally:
         for proc in servers:
             proc.terminate()
             proc.wait(timeout=30)
-    body = "\n\n".join([
+    body = _report(n_entities, quick, rows, class_rows)
+    Path(out_path).write_text(body + "\n", encoding="utf-8")
+    return body
+
+
+def _servers(engine_url: str, ports: dict[str, int]) -> list:
+    """MarketMap with its tile cache, the same without it (every tile built), and tipg, on ``ports``."""
+    marketmap = str(Path(sys.executable).parent / "marketmap")
+    plain_url = engine_url.replace("postgresql+psycopg://", "postgresql://")
+    return [
+        start_server([marketmap, "serve", "--port", str(ports["ours"]), "--workers", "2"],
+                     {"MARKETMAP_DATABASE_URL": engine_url}, ports["ours"], "/healthz"),
+        start_server([marketmap, "serve", "--port", str(ports["uncached"]), "--workers", "2"],
+                     {"MARKETMAP_DATABASE_URL": engine_url, "MARKETMAP_TILE_CACHE_MB": "0"}, ports["uncached"],
+                     "/healthz"),
+        start_server([sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", str(ports["tipg"]), "--workers", "2",
+                      "--log-level", "warning"],
+                     {"DATABASE_URL": plain_url, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.enterprise"]',
+                      "TIPG_MAX_FEATURES_PER_TILE": str(LAYERS["enterprises"].max_features)},
+                     ports["tipg"], "/collections"),
+    ]
+
+
+def _area_row(z: int, area: str, tiles: list, ports: dict[str, int], server_engine, repeats: int) -> list:
+    """One table row: each server's latency over ``tiles`` (after two warm-up rounds) and the raw statement's."""
+    ours_paths = [f"/tiles/enterprises/{z}/{x}/{y}.pbf" for z, x, y in tiles]
+    tipg_paths = [f"/collections/public.enterprise/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={TIPG_PROPERTIES}"
+                  for z, x, y in tiles]
+    paths = {"ours": ours_paths, "uncached": ours_paths, "tipg": tipg_paths}
+    for name, port in ports.items():
+        _fetch(port, paths[name], 2)  # warm plans and caches in both workers
+    ours, sizes = _fetch(ports["ours"], ours_paths, repeats)
+    cold, _ = _fetch(ports["uncached"], ours_paths, repeats)
+    tipg, tipg_sizes = _fetch(ports["tipg"], tipg_paths, repeats)
+    raw = _raw_sql(server_engine, tiles, repeats)
+    o, c, t, r = percentiles_ms(ours), percentiles_ms(cold), percentiles_ms(tipg), percentiles_ms(raw)
+    return [z, area, len(tiles), f"{o['p50']:.1f}", f"{o['p99']:.1f}", f"{c['p50']:.1f}", f"{c['p99']:.1f}",
+            f"{sum(sizes) / len(sizes) / 1024:.1f}", f"{t['p50']:.1f}", f"{t['p99']:.1f}",
+            f"{sum(tipg_sizes) / len(tipg_sizes) / 1024:.1f}", f"{r['p50']:.1f}", f"{o['p50'] / t['p50']:.2f}",
+            f"{c['p50'] / t['p50']:.2f}", f"{o['p50'] / r['p50']:.2f}", f"{c['p50'] / r['p50']:.2f}"]
+
+
+def _report(n_entities: int, quick: bool, rows: list, class_rows: list) -> str:
+    return "\n\n".join([
         "## Vector tiles and risk classification (bench_tiles)",
         f"{n_entities:,} enterprises{' (quick run)' if quick else ''}; `enterprises` layer; ours = `/tiles` through "
         "gunicorn (2 workers, public viewer, identity encoding), served from its tile cache when the data versions "
@@ -180,8 +194,6 @@ def run(engine_url: str, out_path: str | Path, quick: bool, *, classification: b
         "Classification (`classify_entities`, set-based SQL), seconds:",
         table(["run", "s", "recomputed", "written", "moved", "HOT"], class_rows),
     ])
-    Path(out_path).write_text(body + "\n", encoding="utf-8")
-    return body
 
 
 def main(argv: list[str] | None = None) -> None:
