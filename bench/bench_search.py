@@ -20,13 +20,13 @@ import urllib.parse
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from bench.common import bench_database, percentiles_ms, table, timed
 from models.db import make_engine
 from spatial.perimeter import perimeter_report
-from spatial.search import _ENTERPRISES_SQL, Disclosure, radius_features
+from spatial.search import Disclosure, radius_features, radius_query
 
 SCHOOLS = 500
 RADIUS_M = 200
@@ -115,12 +115,12 @@ def _http_radius(port: int, centres) -> dict:
 
 def _sql_radius(engine, centres, warmup: int = 50) -> dict:
     """The radius query alone, rows fetched, on one connection (what the view's domain call runs)."""
-    stmt = text(_ENTERPRISES_SQL)
     times, rows = [], 0
     with engine.connect() as conn:
         for i, (x, y) in enumerate(centres):
-            params = {"lon": x, "lat": y, "reach_m": RADIUS_M + 0.001, "limit": 500, "categories": None,
-                      "risk_classes": None, "statuses": None}
+            sql, params, arrays = radius_query(lon=x, lat=y, radius_m=RADIUS_M, layer="enterprise", categories=None,
+                                               risk_classes=None, operating_only=False, limit=500)
+            stmt = text(sql).bindparams(*(bindparam(name) for name in arrays))
             started = time.perf_counter()
             got = conn.execute(stmt, params).all()
             if i >= warmup:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 from spatial import crs
-from spatial.search import within_radius
+from spatial.search import local_metric, radius_query, within_radius
 
 CENTRE = (118.8000, 31.9300)
 _ids = itertools.count(1)
@@ -162,11 +162,36 @@ def test_unknown_poi_is_404(client):
     assert client.get("/api/v1/pois/999999999/perimeter").status_code == 404
 
 
-def test_radius_query_uses_the_geography_index(session):
-    plan = "\n".join(r[0] for r in session.execute(text("""
-        EXPLAIN SELECT id FROM enterprise e
-        WHERE ST_DWithin(e.geom::geography, ST_SetSRID(ST_MakePoint(118.8, 31.93), 4326)::geography, 200)""")))
-    assert "ix_enterprise_geog" in plan
+def _plan(session, **search) -> str:
+    sql, params, arrays = radius_query(layer="enterprise", categories=None, risk_classes=None, operating_only=False,
+                                       limit=500, **search)
+    stmt = text("EXPLAIN " + sql).bindparams(*(bindparam(name) for name in arrays))
+    return "\n".join(r[0] for r in session.execute(stmt, params))
+
+
+def testradius_query_uses_the_geometry_index_and_geography_near_the_antimeridian(session):
+    assert "idx_enterprise_geom" in _plan(session, lon=CENTRE[0], lat=CENTRE[1], radius_m=200)
+    assert "ix_enterprise_geog" in _plan(session, lon=179.9999, lat=-16.5, radius_m=200)
+
+
+@pytest.mark.parametrize("centre", [CENTRE, (122.35, 53.47), (110.35, 18.25)])  # Jiangning, Mohe, Sanya
+def test_local_distances_agree_with_pyproj_to_the_millimetre_out_to_5_km(session, centre):
+    placed = {add_enterprise(session, *at(d, azimuth_deg=a, centre=centre)): d
+              for d, a in itertools.product([0.5, 199.999, 1000, 3333.3, 4999.9], [0, 45, 90, 135, 180, 250, 300])}
+    rows = within_radius(session, lon=centre[0], lat=centre[1], radius_m=5000, limit=5000)
+    ours = {r["id"]: r["distance_m"] for r in rows if r["id"] in placed}
+    assert set(ours) == set(placed)
+    for entity_id, distance_m in ours.items():
+        assert distance_m == pytest.approx(placed[entity_id], abs=1e-3)
+
+
+def test_local_metric_gives_way_to_geography_at_the_poles_and_antimeridian(session):
+    assert local_metric(118.8, 31.93, 5000) is not None
+    assert local_metric(118.8, 80.5, 200) is None and local_metric(-179.9999, -16.5, 200) is None
+    east = add_enterprise(session, *crs.destination(179.9999, -16.5, azimuth_deg=90, distance_m=150))  # past 180
+    assert east in [r["id"] for r in within_radius(session, lon=179.9999, lat=-16.5, radius_m=200)]
+    polar = add_enterprise(session, *crs.destination(20.0, 85.0, azimuth_deg=10, distance_m=199.99))
+    assert polar in [r["id"] for r in within_radius(session, lon=20.0, lat=85.0, radius_m=200)]
 
 
 def test_registration_check_refuses_an_internet_cafe_near_a_school(client, session, registrar_headers):

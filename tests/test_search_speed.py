@@ -159,3 +159,15 @@ def test_rate_limit_counters_start_no_thread_per_hit(monkeypatch):
     storage.incr("198.51.100.1", 0.001)
     time.sleep(0.01)
     assert storage.get("198.51.100.1") == 0  # counters still expire
+
+
+def test_text_fields_are_escaped_and_dates_iso_whatever_the_datestyle(session):
+    tricky = 'He said "hi" : \\ back\nslash\t<script>, "x" : "y"'
+    entity = add_enterprise(session, *at(10), name=tricky)
+    session.execute(text("UPDATE enterprise SET established_on = DATE '2024-02-29', short_name = NULL WHERE id = :id"),
+                    {"id": entity})
+    session.execute(text("SET LOCAL DateStyle = 'SQL, DMY'"))
+    found = radius_features(session, **ARGS)
+    props = {f["id"]: f["properties"] for f in json.loads(found.features_json)}[entity]
+    assert props["name"] == tricky and props["short_name"] is None
+    assert props["established_on"] == "2024-02-29"
