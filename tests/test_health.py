@@ -10,6 +10,19 @@ def test_healthz_reports_database_and_counts(client, demo_district):
     assert body["migration"] == migrate.head_revision()
     assert body["counts"]["enterprise"] == demo_district["enterprise"]
     assert body["counts"]["grid"] > 0
+    assert "enterprise" not in body["estimated"]
+
+
+def test_healthz_gives_large_tables_from_the_statistics(client, session, demo_district, monkeypatch):
+    from sqlalchemy import text
+
+    from app.api import health
+
+    session.execute(text("ANALYZE enterprise"))
+    monkeypatch.setattr(health, "EXACT_COUNT_LIMIT", 1)
+    body = client.get("/healthz").get_json()
+    assert "enterprise" in body["estimated"]
+    assert body["counts"]["enterprise"] == demo_district["enterprise"]  # a small table: all rows sampled
 
 
 def test_unknown_route_is_json_404(client):
