@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from psycopg.adapt import Loader
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,14 +50,28 @@ def pyformat(sql: str) -> str:
     return _BIND.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
-def driver_execute(bind: Session | Connection, sql: str, params: dict) -> list[tuple]:
+class _Utf8BytesLoader(Loader):
+    """``text`` values as the UTF-8 bytes the server sent, not decoded."""
+
+    def load(self, data) -> bytes:
+        return bytes(data)
+
+
+def driver_execute(bind: Session | Connection, sql: str, params: dict, *, text_as_bytes: bool = False) -> list[tuple]:
     """Run a ``text()``-style statement on the driver's own cursor, in ``bind``'s transaction; its rows.
 
     For the hottest read paths (tiles, radius search): SQLAlchemy's result set-up matched the
     statement's columns against its text on every call, a quarter of a cached tile request.
+    ``text_as_bytes`` gives ``text`` columns as UTF-8 bytes, for JSON built by the server and sent on
+    as it is (decoding and encoding again 200 KB cost a tenth of a dense radius request).
     """
     connection = bind.connection() if isinstance(bind, Session) else bind
-    with connection.connection.driver_connection.cursor() as cursor:
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor:
+        if text_as_bytes:
+            if driver.info.encoding != "utf-8":
+                raise ValueError(f"text_as_bytes needs a UTF-8 client encoding, not {driver.info.encoding}")
+            cursor.adapters.register_loader("text", _Utf8BytesLoader)
         cursor.execute(pyformat(sql), params, prepare=True)
         return cursor.fetchall()
 

@@ -169,11 +169,11 @@ class Disclosure:
 
 @dataclass(frozen=True)
 class RadiusFeatures:
-    """A radius search already serialised by PostgreSQL: ``features_json`` is a JSON array of GeoJSON
+    """A radius search already serialised by PostgreSQL: ``features_json`` is a JSON array (UTF-8) of GeoJSON
     Point features (WGS84, nearest first, ``distance_m`` rounded to centimetres); ``disclosed`` lists
     ``(grid_code, uscc, id)`` of the rows given with their non-public fields."""
 
-    features_json: str
+    features_json: bytes
     count: int
     disclosed: list[tuple[str | None, str | None, int]]
 
@@ -202,7 +202,7 @@ def radius_features(session: Session | Connection, *, lon: float, lat: float, ra
         wrapped = _features_sql(sql, fields, public=public, opened=_IN_GRIDS)
         params["grid_codes"] = sorted(disclosure.grid_codes)
         arrays += ("grid_codes",)
-    count, features, disclosed = driver_execute(session, wrapped, params)[0]
+    count, features, disclosed = driver_execute(session, wrapped, params, text_as_bytes=True)[0]
     return RadiusFeatures(features_json=features, count=count, disclosed=[tuple(item) for item in disclosed or ()])
 
 

@@ -193,5 +193,5 @@ def _collection(found: RadiusFeatures, *, centre: dict, radius_m: float, layer: 
         note_nonpublic_read("enterprise", uscc or entity_id)
     head = current_app.json.dumps({"type": "FeatureCollection", "layer": layer, "centre": centre,
                                    "radius_m": radius_m, "count": found.count})
-    return current_app.response_class(f'{head[:-1]}, "features": {found.features_json}}}',
-                                      mimetype="application/json")
+    body = b"".join((head[:-1].encode(), b', "features": ', found.features_json, b"}"))
+    return current_app.response_class(body, mimetype="application/json")
