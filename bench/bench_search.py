@@ -44,9 +44,7 @@ def run(engine_url: str | None, out_path: str, quick: bool) -> str:
     port = _free_port()
     server = _start_server(engine_url, port)
     try:
-        http_radius = _http_radius(port, centres)
-        sql_radius = _sql_radius(engine, centres)
-        sql_features = _sql_features(engine, centres)
+        http_radius, sql_radius, sql_features = _radius_three_ways(port, engine, centres)
         report = _report_timing(engine)
         places_http = _http_places(port, _place_queries(engine, 600 if quick else 2000))
     finally:
@@ -108,39 +106,46 @@ def _http_get_times(port: int, paths: list[str], warmup: int = 50) -> dict:
     return {**percentiles_ms(times), "statuses": statuses, "rows": rows}
 
 
-def _http_radius(port: int, centres) -> dict:
-    paths = [f"/api/v1/search/radius?lon={x:.7f}&lat={y:.7f}&radius_m={RADIUS_M}" for x, y in centres]
-    return _http_get_times(port, paths)
-
-
-def _sql_radius(engine, centres, warmup: int = 50) -> dict:
-    """The radius query alone, rows fetched, on one connection (what the view's domain call runs)."""
-    times, rows = [], 0
-    with engine.connect() as conn:
-        for i, (x, y) in enumerate(centres):
-            sql, params, arrays = radius_query(lon=x, lat=y, radius_m=RADIUS_M, layer="enterprise", categories=None,
-                                               risk_classes=None, operating_only=False, limit=500)
-            stmt = text(sql).bindparams(*(bindparam(name) for name in arrays))
-            started = time.perf_counter()
-            got = conn.execute(stmt, params).all()
-            if i >= warmup:
-                times.append(time.perf_counter() - started)
-                rows += len(got)
-    return {**percentiles_ms(times), "rows": rows}
-
-
-def _sql_features(engine, centres, warmup: int = 50) -> dict:
-    """The statement the view runs: the same search serialised as GeoJSON features in SQL, public fields."""
+def _radius_three_ways(port: int, engine, centres, warmup: int = 50) -> tuple[dict, dict, dict]:
+    """Each centre searched three ways, in turn first: through HTTP, as the raw SQL query with its rows
+    fetched, and as the statement the view runs (GeoJSON built in SQL, public fields), both on an
+    autocommit connection as the server's. Whichever runs first reads the circle's pages into the
+    buffer cache; taking turns gives each way the same share of cold and warm starts."""
     from app.auth import PUBLIC_ENTERPRISE_FIELDS
 
     public = Disclosure(public_fields=PUBLIC_ENTERPRISE_FIELDS)
-    times = []
-    with Session(engine) as session:
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    times = {"http": [], "sql": [], "features": []}
+    statuses, http_rows, sql_rows = {}, 0, 0
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        def via_http(x, y):
+            client.request("GET", f"/api/v1/search/radius?lon={x:.7f}&lat={y:.7f}&radius_m={RADIUS_M}")
+            resp = client.getresponse()
+            return resp.status, resp.read()
+
+        def raw_sql(x, y):
+            sql, params, arrays = radius_query(lon=x, lat=y, radius_m=RADIUS_M, layer="enterprise", categories=None,
+                                               risk_classes=None, operating_only=False, limit=500)
+            return conn.execute(text(sql).bindparams(*(bindparam(name) for name in arrays)), params).all()
+
+        def features(x, y):
+            return radius_features(conn, lon=x, lat=y, radius_m=RADIUS_M, disclosure=public)
+
+        ways = [("http", via_http), ("sql", raw_sql), ("features", features)]
         for i, (x, y) in enumerate(centres):
-            seconds, _ = timed(radius_features, session, lon=x, lat=y, radius_m=RADIUS_M, disclosure=public)
+            turn = ways[i % 3:] + ways[:i % 3]
+            results = {}
+            for name, way in turn:
+                seconds, results[name] = timed(way, x, y)
+                if i >= warmup:
+                    times[name].append(seconds)
             if i >= warmup:
-                times.append(seconds)
-    return percentiles_ms(times)
+                status, body = results["http"]
+                statuses[status] = statuses.get(status, 0) + 1
+                http_rows += json.loads(body).get("count", 0) if status == 200 else 0
+                sql_rows += len(results["sql"])
+    return ({**percentiles_ms(times["http"]), "statuses": statuses, "rows": http_rows},
+            {**percentiles_ms(times["sql"]), "rows": sql_rows}, percentiles_ms(times["features"]))
 
 
 def _report_timing(engine, repeats: int = 3) -> dict:
@@ -192,6 +197,7 @@ def _http_places(port: int, queries: list[str]) -> dict:
 
 def _markdown(n, http_radius, sql_radius, sql_features, report, places) -> str:
     ratio = http_radius["p50"] / sql_radius["p50"] if sql_radius["p50"] else float("nan")
+    view_ratio = http_radius["p50"] / sql_features["p50"] if sql_features["p50"] else float("nan")
     fmt = lambda r: f"{r['p50']:.2f} / {r['p90']:.2f} / {r['p99']:.2f} ms"  # noqa: E731
     rows = [
         [f"radius {RADIUS_M} m via HTTP (gunicorn, 2 workers), p50 / p90 / p99", fmt(http_radius),
@@ -201,7 +207,9 @@ def _markdown(n, http_radius, sql_radius, sql_features, report, places) -> str:
          f"{sql_radius['rows'] / max(sql_radius['n'], 1):.0f} rows each"],
         ["the view's statement: same rows as GeoJSON built in SQL, p50 / p90 / p99", fmt(sql_features),
          "public fields; what the HTTP request waits for"],
-        ["HTTP / SQL ratio at p50", f"{ratio:.2f}", "goal ≤ 1.5 (against the raw SQL row)"],
+        ["HTTP / SQL ratio at p50", f"{ratio:.2f}", "goal ≤ 1.5, against the raw SQL row (rows, no GeoJSON)"],
+        ["HTTP / the view's statement at p50", f"{view_ratio:.2f}",
+         "what HTTP, Flask and gunicorn add to the statement the server sends"],
         [f"perimeter report, every school ({report['schools']}), one query", f"{report['seconds']:.2f} s",
          f"{report['entities']:,} restricted entities inside; goal ≤ 2 s"],
         ["place search via HTTP, p50 / p90 / p99", fmt(places),
@@ -209,7 +217,7 @@ def _markdown(n, http_radius, sql_radius, sql_features, report, places) -> str:
     ]
     return (f"## Spatial search: radius, perimeter report, place search\n\n{n:,} enterprises (demo district"
             "); centres on random entity sites (dense), one client with keep-alive, first 50 requests "
-            "discarded. Goals at 10^6: radius p50 ≤ 5 ms, p99 ≤ 25 ms, HTTP/SQL ≤ 1.5.\n\n"
+            "discarded; each centre is searched the three ways in turn, each way first for a third of them. Goals at 10^6: radius p50 ≤ 5 ms, p99 ≤ 25 ms, HTTP/SQL ≤ 1.5.\n\n"
             + table(["measure", "result", "notes"], rows) + "\n")
 
 
