@@ -61,6 +61,7 @@ FROM enterprise e
 WHERE {{filter}}
   AND (CAST(:categories AS text[]) IS NULL OR e.category = ANY(CAST(:categories AS text[])))
   AND (CAST(:risk_classes AS text[]) IS NULL OR e.risk_class = ANY(CAST(:risk_classes AS text[])))
+  AND (CAST(:risk_grids AS text[]) IS NULL OR e.grid_code = ANY(CAST(:risk_grids AS text[])))
   AND (CAST(:statuses AS text[]) IS NULL OR e.status = ANY(CAST(:statuses AS text[])))
 ORDER BY distance_m, e.id
 LIMIT :limit
@@ -143,17 +144,20 @@ def check_radius(radius_m, *, max_m: float = MAX_RADIUS_M) -> float:
 
 def within_radius(session: Session, *, lon: float, lat: float, radius_m: float, layer: str = "enterprise",
                   categories: list[str] | None = None, risk_classes: list[str] | None = None,
-                  operating_only: bool = False, limit: int = 500) -> list[dict]:
+                  operating_only: bool = False, limit: int = 500,
+                  risk_grids: frozenset[str] | None = None) -> list[dict]:
     """Enterprises (or POIs with ``layer="poi"``) within ``radius_m`` metres of WGS84 (lon, lat).
 
     Rows are dicts with ``lon``, ``lat`` and ``distance_m`` (ellipsoidal metres), nearest first,
     ties by id. ``categories`` filters enterprise restricted-trade categories (网吧, KTV…), or POI
-    kinds for ``layer="poi"``; ``risk_classes`` filters A–D.
+    kinds for ``layer="poi"``; ``risk_classes`` filters A–D, among the rows of the grids
+    ``risk_grids`` only when that is given (a supervisor may not learn other grids' classes).
 
     >>> within_radius(session, lon=106.52, lat=29.61, radius_m=200, categories=["网吧"])  # doctest: +SKIP
     """
     sql, params, arrays = radius_query(lon=lon, lat=lat, radius_m=radius_m, layer=layer, categories=categories,
-                                       risk_classes=risk_classes, operating_only=operating_only, limit=limit)
+                                       risk_classes=risk_classes, operating_only=operating_only, limit=limit,
+                                       risk_grids=risk_grids)
     return _rows(session, sql, params, arrays)
 
 
@@ -180,7 +184,7 @@ class RadiusFeatures:
 
 def radius_features(session: Session | Connection, *, lon: float, lat: float, radius_m: float, layer: str = "enterprise",
                     categories: list[str] | None = None, risk_classes: list[str] | None = None,
-                    operating_only: bool = False, limit: int = 500,
+                    operating_only: bool = False, limit: int = 500, risk_grids: frozenset[str] | None = None,
                     disclosure: Disclosure | None = None) -> RadiusFeatures:
     """``within_radius`` as GeoJSON features serialised by PostgreSQL, for APIs that pass them on as they are.
 
@@ -188,7 +192,8 @@ def radius_features(session: Session | Connection, *, lon: float, lat: float, ra
     carry only its ``public_fields``. Without one every field is returned (as ``within_radius``).
     """
     sql, params, arrays = radius_query(lon=lon, lat=lat, radius_m=radius_m, layer=layer, categories=categories,
-                                       risk_classes=risk_classes, operating_only=operating_only, limit=limit)
+                                       risk_classes=risk_classes, operating_only=operating_only, limit=limit,
+                                       risk_grids=risk_grids)
     fields = POI_FIELDS if layer == "poi" else ENTERPRISE_FIELDS
     public = fields if disclosure is None or layer == "poi" else \
         tuple(f for f in fields if f in disclosure.public_fields)
@@ -221,7 +226,7 @@ def list_pois(session: Session, *, kind: str) -> list[dict]:
 
 
 def radius_query(*, lon, lat, radius_m, layer, categories, risk_classes, operating_only,
-                 limit) -> tuple[str, dict, tuple[str, ...]]:
+                 limit, risk_grids=None) -> tuple[str, dict, tuple[str, ...]]:
     """The checked statement (``:name`` parameters), its parameters and the names of its array
     parameters for one radius search; ``within_radius`` runs it, benchmarks time it as raw SQL."""
     lon, lat = check_point(lon, lat)
@@ -238,7 +243,9 @@ def radius_query(*, lon, lat, radius_m, layer, categories, risk_classes, operati
     params.update(categories=rules.check_categories(categories),
                   risk_classes=check_known(risk_classes, RISK_CLASSES, "风险等级 / risk class", error=SpatialError),
                   statuses=list(OPERATING_STATUSES) if operating_only else None)
-    return _statement(_ENTERPRISES_SQL, "e", metric is not None), params, ("categories", "risk_classes", "statuses")
+    params["risk_grids"] = sorted(risk_grids) if params["risk_classes"] and risk_grids is not None else None
+    return (_statement(_ENTERPRISES_SQL, "e", metric is not None), params,
+            ("categories", "risk_classes", "statuses", "risk_grids"))
 
 
 @lru_cache(maxsize=8)

@@ -136,6 +136,27 @@ def test_radius_search_fields_by_role(clients, session):
     assert len(official["features"]) == len(public["features"]) > 0
 
 
+def test_risk_class_filter_reveals_no_class_the_viewer_may_not_see(clients, session, samples):
+    # Filtering by a non-public field answers "which entities have it" as surely as showing it.
+    session.execute(text("UPDATE enterprise SET risk_class = (ARRAY['A','B','C','D'])[1 + id % 4] "
+                         "WHERE risk_class IS NULL"))
+    lon, lat, own_class = session.execute(text(
+        "SELECT ST_X(geom), ST_Y(geom), risk_class FROM enterprise WHERE grid_code = :g AND geom IS NOT NULL "
+        "AND risk_class IS NOT NULL ORDER BY id LIMIT 1"), {"g": samples["grid"]}).one()
+    args = {"lon": lon, "lat": lat, "radius_m": 5000, "risk_class": "A,B,C,D", "limit": 5000}
+    for role, status in (("public", 401), ("registrar", 403)):
+        resp = clients[role].get("/api/v1/search/radius", query_string=args)
+        assert resp.status_code == status and "risk" in resp.get_json()["message"]
+    official = clients["official"].get("/api/v1/search/radius", query_string=args).get_json()
+    supervisor = clients["supervisor"].get("/api/v1/search/radius", query_string=args).get_json()
+    assert {f["properties"]["grid_code"] for f in supervisor["features"]} == {samples["grid"]}
+    assert {f["properties"]["grid_code"] for f in official["features"]} > {samples["grid"]}
+    assert own_class in {f["properties"]["risk_class"] for f in supervisor["features"]}
+    unfiltered = clients["supervisor"].get("/api/v1/search/radius",
+                                           query_string={**args, "risk_class": None}).get_json()
+    assert len({f["properties"]["grid_code"] for f in unfiltered["features"]}) > 1  # only the filter is scoped
+
+
 def test_denials_of_signed_in_users_are_audited(clients, session):
     assert clients["registrar"].get("/api/v1/economy/summary").status_code == 403
     row = session.execute(text("SELECT actor, role, object_id, detail FROM audit_log "

@@ -14,7 +14,7 @@ from address_match import AddressError
 from app.api import Blueprint
 from app.auth import PUBLIC_ENTERPRISE_FIELDS, Viewer, current_viewer, enterprise_view, note_nonpublic_read
 from app.db import get_reader, get_session
-from app.errors import register_domain_error
+from app.errors import ApiError, register_domain_error
 from spatial import errors as spatial_errors
 from spatial.crs import CrsError
 from spatial.geocode import resolve_centre
@@ -23,7 +23,7 @@ from spatial.outline import outline
 from spatial.perimeter import DEFAULT_RADIUS_M, perimeter_features, perimeter_report
 from spatial.places import search_places
 from spatial.registration import registration_check
-from spatial.search import LAYERS, MAX_LIMIT, Disclosure, RadiusFeatures, list_pois, radius_features
+from spatial.search import LAYERS, MAX_LIMIT, RISK_CLASSES, Disclosure, RadiusFeatures, list_pois, radius_features
 
 blp = Blueprint("search", __name__, url_prefix="/api/v1", description="空间检索 / spatial search")
 
@@ -48,7 +48,8 @@ class RadiusArgs(CentreArgs):
     radius_m = fields.Float(required=True, metadata={"description": "半径（米，椭球面距离）, ≤ 5000"})
     category = DelimitedList(fields.Str(validate=validate.Length(min=1, max=32)), validate=validate.Length(max=20),
                              metadata={"description": "限制行业类别，逗号分隔（layer=poi 时为场所类型）"})
-    risk_class = DelimitedList(fields.Str(), validate=validate.Length(max=4))
+    risk_class = DelimitedList(fields.Str(validate=validate.OneOf(RISK_CLASSES)), validate=validate.Length(max=4),
+                               metadata={"description": "风险等级 A–D（需监管人员账号；监管员限本人网格）"})
     layer = fields.Str(load_default="enterprise", validate=validate.OneOf(LAYERS))
     limit = fields.Int(load_default=500, validate=validate.Range(min=1, max=MAX_LIMIT))
 
@@ -91,11 +92,13 @@ class RadiusSearch(MethodView):
     @blp.arguments(RadiusArgs, location="query")
     def get(self, args):
         """Enterprises (or POIs with layer=poi) within radius_m metres of a centre, nearest first (GeoJSON)."""
+        viewer = current_viewer()
+        risk_classes = args.get("risk_class")
         centre = _centre(args)
         found = radius_features(get_reader()[0], lon=centre["lon"], lat=centre["lat"], radius_m=args["radius_m"],
-                                layer=args["layer"], categories=args.get("category"),
-                                risk_classes=args.get("risk_class"), limit=args["limit"],
-                                disclosure=_disclosure(current_viewer()))
+                                layer=args["layer"], categories=args.get("category"), risk_classes=risk_classes,
+                                risk_grids=_risk_filter_grids(viewer, risk_classes), limit=args["limit"],
+                                disclosure=_disclosure(viewer))
         return _collection(found, centre=centre, radius_m=args["radius_m"], layer=args["layer"])
 
 
@@ -183,6 +186,19 @@ def _disclosure(viewer: Viewer) -> Disclosure:
     and admins: all; supervisors: their grids; everyone else: none), for the projection done in SQL."""
     return Disclosure(public_fields=PUBLIC_ENTERPRISE_FIELDS, all_grids=viewer.role in ("official", "admin"),
                       grid_codes=viewer.grid_codes if viewer.role == "supervisor" else frozenset())
+
+
+def _risk_filter_grids(viewer: Viewer, risk_classes: list[str] | None) -> frozenset[str] | None:
+    """Where a risk-class filter may look: risk classes are not public, and a filter on them tells which
+    entities have a class as surely as showing it. Officials and admins: everywhere (None); supervisors:
+    their own grids; anyone else may not filter by risk class."""
+    if not risk_classes or viewer.role in ("official", "admin"):
+        return None
+    if viewer.role == "supervisor":
+        return viewer.grid_codes
+    raise ApiError("按风险等级筛选需要监管人员账号 / filtering by risk class needs a supervisor, official or "
+                   "admin account", status=401 if viewer.role == "public" else 403,
+                   code="unauthorized" if viewer.role == "public" else "forbidden")
 
 
 def _collection(found: RadiusFeatures, *, centre: dict, radius_m: float, layer: str) -> Response:
