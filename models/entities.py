@@ -51,6 +51,22 @@ class Enterprise(Base):
     )
 
 
+class EnterprisePublicFeature(Base):
+    """An entity's public GeoJSON Feature, ready for public radius searches (migration 0013).
+
+    Written only by the triggers on ``enterprise``; never write it from code. ``feature`` ends after the
+    last stored property: searches append ``distance_m`` and the closing braces.
+    """
+
+    __tablename__ = "enterprise_public_feature"
+    id: Mapped[int] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE", onupdate="CASCADE"),
+                                    primary_key=True)
+    geom: Mapped[object] = mapped_column(point(), nullable=False)
+    category: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(8), nullable=False)
+    feature: Mapped[str] = mapped_column(Text, nullable=False)
+
+
 class CreditRecord(Base):
     """One credit fact about an entity: a penalty, a listing, a missing licence or report, a complaint."""
 

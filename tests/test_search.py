@@ -6,12 +6,22 @@ Fixtures are placed in Nanjing Jiangning, far from the demo district, inside the
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from sqlalchemy import bindparam, text
 
+from app.auth import PUBLIC_ENTERPRISE_FIELDS
 from spatial import crs
-from spatial.search import local_metric, radius_query, within_radius
+from spatial.search import (
+    ENTERPRISE_FIELDS,
+    STORED_PUBLIC_FIELDS,
+    Disclosure,
+    local_metric,
+    radius_features,
+    radius_query,
+    within_radius,
+)
 
 CENTRE = (118.8000, 31.9300)
 _ids = itertools.count(1)
@@ -250,3 +260,65 @@ def test_locate_gives_zones_grids_and_nearest_address(client, session):
     assert body["nearest_address"]["distance_m"] == pytest.approx(
         crs.geodesic_distance_m(*CENTRE, 118.8001, 31.9301), rel=1e-3)
     assert client.get("/api/v1/locate?lon=118.8").status_code == 400
+
+
+# --- the public's stored features (enterprise_public_feature, migration 0013) ----------------------
+
+def _stored(session, entity_id):
+    return session.execute(text("SELECT xmin::text AS version, category, status, feature, ST_AsText(geom) AS wkt "
+                                "FROM enterprise_public_feature WHERE id = :id"), {"id": entity_id}).mappings().first()
+
+
+def test_public_search_reads_the_stored_features_with_the_public_fields():
+    # Were the public fields to change, the stored features would no longer hold them: the public search
+    # would fall back to building JSON per request. Change migration 0013's list (in a new migration) too.
+    assert (*STORED_PUBLIC_FIELDS, "distance_m") == tuple(f for f in ENTERPRISE_FIELDS if f in PUBLIC_ENTERPRISE_FIELDS)
+
+
+def test_triggers_keep_the_stored_features_current(session):
+    entity = add_enterprise(session, *at(10), category="网吧", name='引号"反斜杠\\换行\n网吧')
+    stored = _stored(session, entity)
+    props = json.loads(stored["feature"] + ',"distance_m":0}}')["properties"]
+    assert props["name"] == '引号"反斜杠\\换行\n网吧' and props["category"] == "网吧" and props["lon"] == at(10)[0]
+
+    session.execute(text("UPDATE enterprise SET risk_class = 'D', risk_reasons = '[]' WHERE id = :id"), {"id": entity})
+    assert _stored(session, entity)["version"] == stored["version"]  # risk columns do not touch it
+
+    session.execute(text("UPDATE enterprise SET name = '新名称', status = '注销' WHERE id = :id"), {"id": entity})
+    changed = _stored(session, entity)
+    assert '"name":"新名称"' in changed["feature"] and changed["status"] == "注销"
+
+    session.execute(text("UPDATE enterprise SET geom = NULL WHERE id = :id"), {"id": entity})
+    assert _stored(session, entity) is None  # unlocated: not on the map
+    session.execute(text("UPDATE enterprise SET geom = ST_SetSRID(ST_MakePoint(:x, :y), 4326) WHERE id = :id"),
+                    {"id": entity, "x": at(20)[0], "y": at(20)[1]})
+    assert _stored(session, entity)["wkt"] == f"POINT({at(20)[0]} {at(20)[1]})"
+
+    session.execute(text("DELETE FROM enterprise WHERE id = :id"), {"id": entity})
+    assert _stored(session, entity) is None
+
+
+def test_public_and_staff_searches_agree_on_rows_after_changes(session):
+    kept, moved, closed = (add_enterprise(session, *at(d), category="KTV") for d in (30, 60, 90))
+    session.execute(text("UPDATE enterprise SET geom = ST_SetSRID(ST_MakePoint(:x, :y), 4326) WHERE id = :id"),
+                    {"id": moved, "x": at(400)[0], "y": at(400)[1]})
+    session.execute(text("UPDATE enterprise SET status = '注销' WHERE id = :id"), {"id": closed})
+    args = dict(lon=CENTRE[0], lat=CENTRE[1], radius_m=150, categories=["KTV"], operating_only=True)
+    public = radius_features(session.connection(), **args, disclosure=Disclosure(public_fields=PUBLIC_ENTERPRISE_FIELDS))
+    staff = radius_features(session.connection(), **args)
+    assert [f["id"] for f in json.loads(public.features_json)] == [f["id"] for f in json.loads(staff.features_json)] \
+        == [kept]
+
+
+def test_demo_build_leaves_every_located_entity_stored_with_index_and_key(session):
+    # The demo loader drops the table's index and foreign key while it copies (app.demo.load) and puts them back.
+    located, stored, stale = session.execute(text("""
+        SELECT (SELECT count(*) FROM enterprise WHERE geom IS NOT NULL),
+               (SELECT count(*) FROM enterprise_public_feature),
+               (SELECT count(*) FROM enterprise e JOIN enterprise_public_feature s USING (id)
+                WHERE s.feature <> enterprise_public_feature_text(e) OR NOT s.geom ~= e.geom)""")).one()
+    assert located == stored > 0 and stale == 0
+    assert session.execute(text("SELECT count(*) FROM pg_indexes WHERE indexname = "
+                                "'idx_enterprise_public_feature_geom'")).scalar_one() == 1
+    assert session.execute(text("SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+                                "AND conrelid = 'enterprise_public_feature'::regclass")).scalar_one() == 1

@@ -28,7 +28,11 @@ WORK_MEM = "64MB"  # the hash joins that check the foreign keys
 DEMO_TABLES = ["zone", "grid_version", "grid", "road", "building", "address_entry", "poi", "enterprise",
                "credit_record", "building_economy", "staff", "complaint", "data_version"]
 SPATIALLY_ORDERED = ("enterprise", "poi")  # searched by radius and served as point tiles
-BIG_TABLES = ["enterprise", "credit_record", "address_entry", "building", "building_economy"]
+# Tables that triggers fill while another is copied (migration 0013): their indexes and foreign keys are
+# dropped and rebuilt with the copied table's, so the trigger's one INSERT … SELECT adds no per-row checks.
+FILLED_BY_TRIGGERS = {"enterprise": ("enterprise_public_feature",)}
+TRIGGER_FILLED = [t for tables in FILLED_BY_TRIGGERS.values() for t in tables]
+BIG_TABLES = ["enterprise", "credit_record", "address_entry", "building", "building_economy", *TRIGGER_FILLED]
 LAYERS = ["enterprises", "grids", "buildings", "pois", "roads", "streets"]
 GRID_VERSION = ("demo-v1", "演示网格（渝北区，生成数据）")
 COLUMNS = {
@@ -247,7 +251,7 @@ def load_frames(engine: Engine, frames: dict[str, pd.DataFrame], *,
             version_id = cur.fetchone()[0]
             indexes = _secondary_indexes(cur, BIG_TABLES)
             uniques = _unique_constraints(cur, BIG_TABLES)
-            keys = _foreign_keys(cur, list(COLUMNS))
+            keys = _foreign_keys(cur, [*COLUMNS, *TRIGGER_FILLED])
             for table, name, _definition in keys + uniques:
                 cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.SQL(table), sql.Identifier(name)))
             for _table, name, _definition in indexes:
@@ -316,12 +320,13 @@ def _copy_all(cur, frames, version_id: int, tick, indexes, uniques) -> dict[str,
                 pending = pool.submit(text_chunks, jobs[i + 1][1], jobs[i + 1][2])
             counts[table] = copy_frame(cur, table, frame, columns, freeze=True, chunks=chunks)
             del chunks
+            built = (table, *FILLED_BY_TRIGGERS.get(table, ()))
             for owner, name, definition in uniques:
-                if owner == table:
+                if owner in built:
                     cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
                         sql.SQL(owner), sql.Identifier(name), sql.SQL(definition)))
             for owner, _name, definition in indexes:
-                if owner == table:
+                if owner in built:
                     cur.execute(definition)
             tick(table)
     counts["data_version"] = len(LAYERS)
@@ -333,7 +338,7 @@ def _analyze(engine: Engine) -> None:
     try:
         raw.driver_connection.autocommit = True
         with raw.driver_connection.cursor() as cur:
-            cur.execute(f"ANALYZE {', '.join(DEMO_TABLES)}")
+            cur.execute(f"ANALYZE {', '.join(DEMO_TABLES + TRIGGER_FILLED)}")
     finally:
         raw.driver_connection.autocommit = False
         raw.close()
