@@ -89,6 +89,10 @@ def test_gcj02_coordinates_are_converted_and_must_be_declared(session, tmp_path)
                                         "ORDER BY uscc"), {"u": [uscc(i) for i in range(20)]}).all())
     order = np.argsort([uscc(i) for i in range(20)])
     assert np.max(geodesic_distance_m(got[:, 0], got[:, 1], wgs[order, 0], wgs[order, 1])) < 0.5
+    stored, current = session.execute(text(
+        "SELECT count(*), count(*) FILTER (WHERE s.feature = enterprise_public_feature_text(e)) FROM enterprise e "
+        "JOIN enterprise_public_feature s USING (id) WHERE e.uscc = ANY(:u)"), {"u": [uscc(i) for i in range(20)]}).one()
+    assert stored == current == 20  # the public search's copy came with the import's one write
 
 
 def test_swapped_and_outside_coordinates_are_reported(session, tmp_path):
