@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from importer.kinds import Kind
+from models.entities import FILLED_BY_TRIGGERS
 
 COPY_CHUNK = 100_000
 _SQL_TYPES = {
@@ -237,7 +238,8 @@ def _equal(kind: Kind, key: str, left: str, right: str) -> str:
 
 def drop_indexes_for_bulk(session: Session, kind: Kind) -> list[str]:
     """Before a bulk upsert (new rows at least ``BULK_SHARE`` of the table and ``BULK_MIN_ROWS``), drop the
-    table's plain indexes and return their definitions for ``restore_indexes``.
+    plain indexes of the table and of the tables its triggers fill, and return their definitions for
+    ``restore_indexes``.
 
     Maintaining a GiST, GIN-trigram or B-tree index row by row costs more than building it once
     (PERFORMANCE-NOTES: load first, index after). Constraint indexes (primary key, natural key)
@@ -249,7 +251,8 @@ def drop_indexes_for_bulk(session: Session, kind: Kind) -> list[str]:
                              {"t": kind.table}).scalar_one()
     if rows < BULK_MIN_ROWS or rows < BULK_SHARE * stored:
         return []
-    indexes = session.execute(_PLAIN_INDEXES, {"table": kind.table}).all()
+    indexes = [index for table in (kind.table, *FILLED_BY_TRIGGERS.get(kind.table, ()))
+               for index in session.execute(_PLAIN_INDEXES, {"table": table}).all()]
     for index in indexes:
         session.execute(text(f"DROP INDEX {index.name}"))
     return [index.definition for index in indexes]

@@ -51,6 +51,11 @@ class Enterprise(Base):
     )
 
 
+# Tables that triggers fill when another is written (migration 0013). Bulk loaders that drop a table's
+# indexes for the load drop these tables' too, or the triggers' inserts maintain them row by row.
+FILLED_BY_TRIGGERS = {"enterprise": ("enterprise_public_feature",)}
+
+
 class EnterprisePublicFeature(Base):
     """An entity's public GeoJSON Feature, ready for public radius searches (migration 0013).
 

@@ -322,14 +322,20 @@ def test_a_bulk_import_rebuilds_the_indexes_it_dropped(session, tmp_path, monkey
 
     monkeypatch.setattr(load, "BULK_MIN_ROWS", 1)
     monkeypatch.setattr(load, "BULK_SHARE", 0.0)
-    indexes = "SELECT indexdef FROM pg_indexes WHERE tablename = 'enterprise' ORDER BY indexname"
+    indexes = ("SELECT indexdef FROM pg_indexes WHERE tablename IN ('enterprise', 'enterprise_public_feature') "
+               "ORDER BY indexname")
     before = session.execute(text(indexes)).scalars().all()
+    rebuilt = []
+    restore = load.restore_indexes
+    monkeypatch.setattr(load, "restore_indexes", lambda s, definitions: (rebuilt.extend(definitions),
+                                                                          restore(s, definitions)))
     path = tmp_path / "enterprises_bulk.csv"
     enterprise_frame(range(500, 520)).to_csv(path, index=False)
     result = run_import(session, kind="enterprises", path=path, commit=True)
     assert_adds_up(session, result)
     assert result.counts["rows_inserted"] == 20
     assert session.execute(text(indexes)).scalars().all() == before
+    assert any("idx_enterprise_public_feature_geom" in d for d in rebuilt)  # the triggers' table too
     steps = [s["name"] for s in result.report["steps"]]
     assert steps.index("risk") < steps.index("索引 indexes")  # built once, after the last write
 

@@ -20,6 +20,8 @@ import shapely
 from psycopg import sql
 from sqlalchemy import Engine
 
+from models.entities import FILLED_BY_TRIGGERS
+
 SRID = 4326
 COPY_CHUNK = 8 << 20
 CHUNK_ROWS = 100_000  # rows formatted at a time
@@ -28,9 +30,8 @@ WORK_MEM = "64MB"  # the hash joins that check the foreign keys
 DEMO_TABLES = ["zone", "grid_version", "grid", "road", "building", "address_entry", "poi", "enterprise",
                "credit_record", "building_economy", "staff", "complaint", "data_version"]
 SPATIALLY_ORDERED = ("enterprise", "poi")  # searched by radius and served as point tiles
-# Tables that triggers fill while another is copied (migration 0013): their indexes and foreign keys are
-# dropped and rebuilt with the copied table's, so the trigger's one INSERT … SELECT adds no per-row checks.
-FILLED_BY_TRIGGERS = {"enterprise": ("enterprise_public_feature",)}
+# Tables triggers fill while another is copied: their indexes and foreign keys are dropped and rebuilt
+# with the copied table's, so the trigger's one INSERT … SELECT adds no per-row checks.
 TRIGGER_FILLED = [t for tables in FILLED_BY_TRIGGERS.values() for t in tables]
 BIG_TABLES = ["enterprise", "credit_record", "address_entry", "building", "building_economy", *TRIGGER_FILLED]
 LAYERS = ["enterprises", "grids", "buildings", "pois", "roads", "streets"]
