@@ -221,9 +221,11 @@ def radius_features(session: Session | Connection, *, lon: float, lat: float, ra
     fields = POI_FIELDS if layer == "poi" else ENTERPRISE_FIELDS
     public = fields if disclosure is None or layer == "poi" else \
         tuple(f for f in fields if f in disclosure.public_fields)
+    # The public's case, from the stored features; near the poles and the antimeridian (no local metric in
+    # params) the geography statement needs enterprise's geography index.
     if public != fields and public == (*STORED_PUBLIC_FIELDS, "distance_m") and not disclosure.all_grids \
-            and not disclosure.grid_codes and not params["risk_classes"]:  # the public's case, stored
-        wrapped = _stored_features_sql("local" if "n0" in params else "geography")  # local_metric applied?
+            and not disclosure.grid_codes and not params["risk_classes"] and "n0" in params:
+        wrapped = _stored_features_sql()
     elif public == fields:  # nothing to hide, nothing to note
         wrapped = _features_sql(sql, fields)
     elif disclosure.all_grids:
@@ -280,9 +282,9 @@ def _statement(template: str, alias: str, local: bool) -> str:
     return radius_statement(template, alias, local=local)
 
 
-@lru_cache(maxsize=2)
-def _stored_features_sql(metric: str) -> str:
-    return _STORED_FEATURES_SQL.replace("{rows}", _statement(_STORED_SQL, "e", metric == "local"))
+@lru_cache(maxsize=1)
+def _stored_features_sql() -> str:
+    return _STORED_FEATURES_SQL.replace("{rows}", _statement(_STORED_SQL, "e", True))
 
 
 # One GeoJSON Feature as text. Concatenation around row_to_json of a named row was 2x faster than

@@ -202,6 +202,10 @@ def test_local_metric_gives_way_to_geography_at_the_poles_and_antimeridian(sessi
     assert east in [r["id"] for r in within_radius(session, lon=179.9999, lat=-16.5, radius_m=200)]
     polar = add_enterprise(session, *crs.destination(20.0, 85.0, azimuth_deg=10, distance_m=199.99))
     assert polar in [r["id"] for r in within_radius(session, lon=20.0, lat=85.0, radius_m=200)]
+    public = Disclosure(public_fields=PUBLIC_ENTERPRISE_FIELDS)
+    for (lon, lat), entity in (((179.9999, -16.5), east), ((20.0, 85.0), polar)):
+        found = radius_features(session.connection(), lon=lon, lat=lat, radius_m=200, disclosure=public)
+        assert entity in [f["id"] for f in json.loads(found.features_json)]
 
 
 def test_registration_check_refuses_an_internet_cafe_near_a_school(client, session, registrar_headers):
