@@ -33,6 +33,7 @@ from supervision.risk import load_rules, rules_from_dict
 
 ZOOMS = (12, 14, 16)
 TIPG_PROPERTIES = "id,uscc,name,industry_code,industry_label,status,grid_code"
+CLIENT_TIMEOUT_S = 60
 _TILE_XY = """
 SELECT floor((ST_X(geom) + 180) / 360 * 2 ^ :z)::int AS x,
        floor((1 - ln(tan(radians(ST_Y(geom))) + 1 / cos(radians(ST_Y(geom)))) / pi()) / 2 * 2 ^ :z)::int AS y"""
@@ -50,7 +51,7 @@ def _average(session: Session, z: int, n: int) -> list[tuple[int, int]]:
 
 
 def _fetch(port: int, paths: list[str], repeats: int) -> tuple[list[float], list[int]]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=CLIENT_TIMEOUT_S)
     times, sizes = [], []
     for _ in range(repeats):
         for path in paths:
@@ -147,7 +148,11 @@ def run(engine_url: str, out_path: str | Path, quick: bool, *, classification: b
 def _servers(engine_url: str, ports: dict[str, int]) -> list:
     """MarketMap with its tile cache, the same without it (every tile built), and tipg, on ``ports``."""
     marketmap = str(Path(sys.executable).parent / "marketmap")
+    # tipg does not cancel a statement whose client gave up (after _fetch's 60 s): a z14 tile of raw points
+    # once ran on for half an hour in the background, slowing every later section. asyncpg takes unknown
+    # URL parameters as server settings, so its sessions stop at the client's limit too.
     plain_url = engine_url.replace("postgresql+psycopg://", "postgresql://")
+    plain_url += ("&" if "?" in plain_url else "?") + f"statement_timeout={CLIENT_TIMEOUT_S * 1000}"
     return [
         start_server([marketmap, "serve", "--port", str(ports["ours"]), "--workers", "2"],
                      {"MARKETMAP_DATABASE_URL": engine_url}, ports["ours"], "/healthz"),
