@@ -10,8 +10,8 @@ from rapidfuzz import fuzz
 
 from .fields import Fields, extract_normalized
 from .normalize import normalize
-from .pairs import pair_tokens
-from .scorer import CLASSES, load_scorer
+from .pairs import Side, pair_tokens, side
+from .scorer import load_scorer
 
 # Rule thresholds (``judge``) set on half of the CCKS 2021 dev queries (see bench/bench_address.py).
 NAME_SAME = 90.0
@@ -43,48 +43,53 @@ def compare(a: str, b: str) -> Verdict:
 
     Raises AddressError for empty or over-long input.
     """
-    fa, na = prepared(a)
-    fb, nb = prepared(b)
-    return relate(fa, fb, na, nb)
+    return _relate_sides(prepared(a), prepared(b))
 
 
 @lru_cache(maxsize=65536)
-def prepared(text: str) -> tuple[Fields, str]:
-    """Fields and normalised text of ``text``, cached: a query is usually compared with many
-    candidates, so each text is normalised and split once."""
+def prepared(text: str) -> Side:
+    """Fields, normalised text and the per-text features of ``text``, cached: a query is usually
+    compared with many candidates, so each text is normalised, split and measured once."""
     norm = normalize(text)
-    return extract_normalized(norm), norm
+    return side(extract_normalized(norm), norm, load_scorer().letter_filter)
 
 
 def relate(fa: Fields, fb: Fields, na: str, nb: str) -> Verdict:
     """The learned verdict for extracted fields ``fa``/``fb`` and normalised texts ``na``/``nb``."""
-    probs = load_scorer().probabilities(pair_tokens(fa, fb, na, nb))
-    best = max(range(3), key=probs.__getitem__)
-    level, reasons = CLASSES[best], _reasons(fa, fb)
+    letters = load_scorer().letter_filter
+    return _relate_sides(side(fa, na, letters), side(fb, nb, letters))
+
+
+def _relate_sides(a: Side, b: Side) -> Verdict:
+    p_none, p_partial, p_exact = load_scorer().probabilities(pair_tokens(a, b))
+    score = round(p_partial / 2 + p_exact, 4)
+    fa, fb = a.fields, b.fields
+    reasons = _reasons(fa, fb)
     if _same_fields(fa, fb):
         reasons.append("道路、门牌、名称、楼栋至室号全部一致")
-        return Verdict("exact", max(round(probs[1] / 2 + probs[2], 4), SAME_FIELDS_SCORE), reasons)
+        return Verdict("exact", max(score, SAME_FIELDS_SCORE), reasons)
+    level, p_level = ("none", p_none) if p_none >= p_partial and p_none >= p_exact else (
+        ("partial", p_partial) if p_partial >= p_exact else ("exact", p_exact))
     if level == "exact" and _numbers_contradict(fa, fb):
         level = "partial"
         reasons.append("门牌或楼栋号不一致，不判完全匹配")
-    reasons.append(f"模型判定{level}({probs[best]:.2f})")
-    return Verdict(level, round(probs[1] / 2 + probs[2], 4), reasons)
+    reasons.append(f"模型判定{level}({p_level:.2f})")
+    return Verdict(level, score, reasons)
 
 
-_REASON_FIELDS = ((Fields._fields.index("district"), "区县"), (Fields._fields.index("road"), "道路"),
-                  (Fields._fields.index("roadno"), "门牌"), (Fields._fields.index("name"), "名称"),
-                  (Fields._fields.index("building"), "楼栋"))
+_REASON_FIELDS = tuple((Fields._fields.index(name), (word + "不同", word + "相同")) for name, word in
+                       (("district", "区县"), ("road", "道路"), ("roadno", "门牌"), ("name", "名称"), ("building", "楼栋")))
 
 
 def _reasons(fa: Fields, fb: Fields) -> list[str]:
     """Short notes on the fields both sides give: 道路相同, 门牌不同, 楼栋相同…"""
-    return [word + ("相同" if fa[i] == fb[i] else "不同") for i, word in _REASON_FIELDS if fa[i] and fb[i]]
+    return [words[fa[i] == fb[i]] for i, words in _REASON_FIELDS if fa[i] and fb[i]]
 
 
 def _same_fields(fa: Fields, fb: Fields) -> bool:
     """Every field below the divisions equal, with a door number or a name to anchor them
     (CCKS pairs like this are exact twice as often as not; the model alone under-calls them)."""
-    return fa[2:] == fb[2:] and bool(fa.roadno or fa.name)
+    return fa.name == fb.name and fa[2:] == fb[2:] and bool(fa.roadno or fa.name)
 
 
 def _numbers_contradict(fa: Fields, fb: Fields) -> bool:

@@ -9,38 +9,51 @@ from __future__ import annotations
 
 import json
 import math
-from functools import lru_cache
+import re
+from functools import cached_property, lru_cache
 from importlib import resources
+from itertools import repeat
+
+from .pairs import letter_filter
 
 MODEL_FILE = "scorer.json"
 CLASSES = ("none", "partial", "exact")
+_ZEROS = repeat(0.0)  # the weight of an unknown token, for dict.get
 
 
 class Scorer:
-    """Weights ``{token: (w_none, w_partial, w_exact)}`` and per-class biases."""
+    """Weights ``{token: (w_none, w_partial, w_exact)}``, per-class biases, and the characters
+    whose presence on one side only is a token (``letters``, chosen in training; see ``pairs.pair_tokens``)."""
 
-    def __init__(self, weights: dict[str, list[float]], bias: list[float], meta: dict | None = None) -> None:
+    def __init__(self, weights: dict[str, list[float]], bias: list[float], meta: dict | None = None,
+                 letters: str = "") -> None:
         self.weights = {k: tuple(v) for k, v in weights.items()}
         self.bias = tuple(bias)
         self.meta = meta or {}
+        self.letters = letters
+        # Softmax only sees differences: scores relative to "none" need two sums, not three.
+        self._partial = {k: v[1] - v[0] for k, v in self.weights.items()}
+        self._exact = {k: v[2] - v[0] for k, v in self.weights.items()}
+
+    @cached_property
+    def letter_filter(self) -> re.Pattern:
+        """The ``pairs.letter_filter`` of this model's characters, for ``pairs.side``."""
+        return letter_filter(self.letters)
 
     def probabilities(self, tokens: list[str]) -> tuple[float, float, float]:
         """Class probabilities (none, partial, exact) for one pair's tokens; unknown tokens are ignored."""
-        s0, s1, s2 = self.bias
-        get = self.weights.get
-        for token in tokens:
-            w = get(token)
-            if w is not None:
-                s0, s1, s2 = s0 + w[0], s1 + w[1], s2 + w[2]
-        top = max(s0, s1, s2)
-        e0, e1, e2 = math.exp(s0 - top), math.exp(s1 - top), math.exp(s2 - top)
+        b0, b1, b2 = self.bias
+        s1 = b1 - b0 + sum(map(self._partial.get, tokens, _ZEROS))
+        s2 = b2 - b0 + sum(map(self._exact.get, tokens, _ZEROS))
+        top = max(0.0, s1, s2)
+        e0, e1, e2 = math.exp(-top), math.exp(s1 - top), math.exp(s2 - top)
         total = e0 + e1 + e2
         return e0 / total, e1 / total, e2 / total
 
     def to_json(self) -> str:
         rounded = {k: [round(x, 5) for x in v] for k, v in sorted(self.weights.items())}
-        return json.dumps({"classes": CLASSES, "bias": [round(x, 5) for x in self.bias], "weights": rounded,
-                           "meta": self.meta}, ensure_ascii=False, indent=0)
+        return json.dumps({"classes": CLASSES, "bias": [round(x, 5) for x in self.bias], "letters": self.letters,
+                           "weights": rounded, "meta": self.meta}, ensure_ascii=False, indent=0)
 
 
 @lru_cache(maxsize=1)
@@ -52,4 +65,4 @@ def load_scorer() -> Scorer:
     raw = json.loads(path.read_text(encoding="utf-8"))
     if tuple(raw["classes"]) != CLASSES:
         raise ValueError(f"scorer classes {raw['classes']} != {CLASSES}")
-    return Scorer(raw["weights"], raw["bias"], raw.get("meta"))
+    return Scorer(raw["weights"], raw["bias"], raw.get("meta"), raw.get("letters", ""))

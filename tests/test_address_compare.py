@@ -1,12 +1,15 @@
 """compare(): exact / partial / none with reasons."""
 
+import json
+import math
 import zlib
 
 import pytest
 
-from address_match import AddressError, compare
-from address_match.pairs import field_relation
-from address_match.scorer import load_scorer
+from address_match import AddressError, compare, extract, normalize
+from address_match.compare import relate
+from address_match.pairs import FIELDS, RELATED, field_relation, field_relations, letter_filter, side, tail_inside
+from address_match.scorer import Scorer, load_scorer
 from address_match.scorer_training import is_training_query, tokens_of
 
 CASES = [
@@ -72,3 +75,66 @@ def test_scorer_tokens_and_probabilities():
 def test_scorer_was_trained_on_the_even_half_only():
     assert "even CRC32" in load_scorer().meta["trained_on"]
     assert all(is_training_query(q) == (zlib.crc32(q.encode()) % 2 == 0) for q in ("a", "b", "新牌坊二路"))
+
+
+def test_field_relations_are_the_per_field_relations_up_to_building():
+    fa, fb = extract("重庆市渝北区新牌坊二路12号金港国际3栋2单元"), extract("新牌坊二路14号金港国际大厦3栋")
+    expected = [f"{name}={field_relation(name, x, y)}" for name, x, y in zip(FIELDS, fa, fb, strict=True)]
+    assert RELATED == ("district", "town", "road", "roadno", "name", "building")
+    assert field_relations(fa, fb) == expected[:6]
+    assert field_relations(fa, fb)[2:6] == ["road=eq", "roadno=ne", "name=in", "building=eq"]
+
+
+@pytest.mark.parametrize(("x", "y", "length"), [
+    ("新牌坊二路12号金港国际", "金港国际3栋", 4),  # the POI name at the end is in the other text
+    ("湖东二路与工业北路交汇处醉香花椒鸡", "迎宾大道与湖东二路交汇处往南400米路西醉香花椒鸡", 5),
+    ("重庆市渝北区金港国际", "北城天街", 0),
+    ("金港国际", "重庆市渝北区金港国际3栋", 4),  # all of x
+])
+def test_tail_inside(x, y, length):
+    assert tail_inside(x, y) == length
+
+
+def test_side_keeps_distinct_vocabulary_letters_only():
+    norm = normalize("真北路818号近铁城市广场北座西南2门")
+    s = side(extract(norm), norm, letter_filter("门北路"))
+    assert sorted(s.letters) == sorted("门北路") and len(s.letters) == 3
+    assert s.name_pairs == tuple(s.fields.name[i : i + 2] for i in range(len(s.fields.name) - 1))
+    assert "8" not in side(extract(norm), norm).letters  # training: every character but digits
+
+
+def test_tokens_name_the_letters_only_one_side_has():
+    tokens = tokens_of("真北路818号近铁城市广场北座", "真北路818号近铁城市广场北座西南2门", load_scorer().letters)
+    assert "bo=门" in tokens and "ao=门" not in tokens
+    assert not [t for t in tokens if t.startswith(("ao=", "bo=")) and t[3:] not in load_scorer().letters]
+
+
+def test_scorer_probabilities_are_the_softmax_of_summed_weights():
+    scorer = Scorer({"x": [0.5, -0.2, 0.1], "y": [0.0, 1.0, -1.0]}, [0.1, 0.2, 0.3], letters="门")
+    probs = scorer.probabilities(["x", "y", "unknown"])
+    scores = [0.1 + 0.5 + 0.0, 0.2 - 0.2 + 1.0, 0.3 + 0.1 - 1.0]
+    total = sum(math.exp(v) for v in scores)
+    assert probs == pytest.approx([math.exp(v) / total for v in scores], abs=1e-12)
+    assert json.loads(scorer.to_json())["letters"] == "门"
+
+
+def test_relate_on_extracted_fields_agrees_with_compare():
+    a, b = "江苏省南京市秦淮区洪武路街道洪武路199号长发银座a座5楼", "洪武路199号长发银座A座"
+    na, nb = normalize(a), normalize(b)
+    assert relate(extract(a), extract(b), na, nb) == compare(a, b)
+
+
+@pytest.mark.parametrize(("a", "b", "level"), [
+    # the candidate is the building the query's company is in, named at the end of the query
+    ("正洪街正洪里东宇大厦南京宝融实业有限公司", "正洪街18号(近淮海路)东宇大厦", "partial"),
+    # the candidate is the building the query's floor is in
+    ("真北路818号近铁城市广场北座二楼", "真北路818号近铁城市广场北座", "partial"),
+    # the candidate adds a shop at the same door number
+    ("南滩镇南塘街102号", "南滩镇南塘街102号工匠皮鞋", "partial"),
+])
+def test_compare_levels_the_pair_features_catch(a, b, level):
+    assert compare(a, b).level == level
+
+
+def test_a_company_named_in_full_on_both_sides_is_a_match():
+    assert compare("东经济开发区发展大道2号山东力文医疗器械有限公司", "山东力文医疗器械有限公司").level != "none"
