@@ -12,13 +12,18 @@ import math
 import re
 from functools import cached_property, lru_cache
 from importlib import resources
-from itertools import repeat
 
 from .pairs import letter_filter
 
 MODEL_FILE = "scorer.json"
 CLASSES = ("none", "partial", "exact")
-_ZEROS = repeat(0.0)  # the weight of an unknown token, for dict.get
+
+
+class _Weights(dict):
+    """Weights of tokens; a token the model has not seen weighs nothing."""
+
+    def __missing__(self, token: str) -> float:
+        return 0.0
 
 
 class Scorer:
@@ -32,8 +37,9 @@ class Scorer:
         self.meta = meta or {}
         self.letters = letters
         # Softmax only sees differences: scores relative to "none" need two sums, not three.
-        self._partial = {k: v[1] - v[0] for k, v in self.weights.items()}
-        self._exact = {k: v[2] - v[0] for k, v in self.weights.items()}
+        self._partial = _Weights((k, v[1] - v[0]) for k, v in self.weights.items())
+        self._exact = _Weights((k, v[2] - v[0]) for k, v in self.weights.items())
+        self._bias_partial, self._bias_exact = self.bias[1] - self.bias[0], self.bias[2] - self.bias[0]
 
     @cached_property
     def letter_filter(self) -> re.Pattern:
@@ -42,9 +48,8 @@ class Scorer:
 
     def probabilities(self, tokens: list[str]) -> tuple[float, float, float]:
         """Class probabilities (none, partial, exact) for one pair's tokens; unknown tokens are ignored."""
-        b0, b1, b2 = self.bias
-        s1 = b1 - b0 + sum(map(self._partial.get, tokens, _ZEROS))
-        s2 = b2 - b0 + sum(map(self._exact.get, tokens, _ZEROS))
+        s1 = self._bias_partial + sum(map(self._partial.__getitem__, tokens))
+        s2 = self._bias_exact + sum(map(self._exact.__getitem__, tokens))
         top = max(0.0, s1, s2)
         e0, e1, e2 = math.exp(-top), math.exp(s1 - top), math.exp(s2 - top)
         total = e0 + e1 + e2

@@ -77,12 +77,23 @@ def test_scorer_was_trained_on_the_even_half_only():
     assert all(is_training_query(q) == (zlib.crc32(q.encode()) % 2 == 0) for q in ("a", "b", "新牌坊二路"))
 
 
-def test_field_relations_are_the_per_field_relations_up_to_building():
+def test_field_relations_are_the_per_field_relations():
     fa, fb = extract("重庆市渝北区新牌坊二路12号金港国际3栋2单元"), extract("新牌坊二路14号金港国际大厦3栋")
-    expected = [f"{name}={field_relation(name, x, y)}" for name, x, y in zip(FIELDS, fa, fb, strict=True)]
-    assert RELATED == ("district", "town", "road", "roadno", "name", "building")
-    assert field_relations(fa, fb) == expected[:6]
-    assert field_relations(fa, fb)[2:6] == ["road=eq", "roadno=ne", "name=in", "building=eq"]
+    expected = {name: f"{name}={field_relation(name, x, y)}" for name, x, y in zip(FIELDS, fa, fb, strict=True)}
+    assert RELATED == ("district", "town", "road", "roadno", "building")
+    assert field_relations(fa, fb) == [expected[name] for name in RELATED]
+    assert field_relations(fa, fb)[2:] == ["road=eq", "roadno=ne", "building=eq"]
+
+
+@pytest.mark.parametrize(("a", "b", "token"), [
+    ("新牌坊二路12号金港国际", "新牌坊二路14号金港国际大厦", "name=in"),
+    ("新牌坊二路12号金港国际", "新牌坊二路12号金港国际", "name=eq"),
+    ("新牌坊二路12号金港国际", "新牌坊二路12号", "name=a"),
+    ("新牌坊二路12号金港花园", "新牌坊二路12号金港国际", "name=s1"),  # 1 of 3 character pairs shared
+    ("新牌坊二路12号甲", "新牌坊二路12号乙", "name=s0"),
+])
+def test_name_token(a, b, token):
+    assert token in tokens_of(a, b)
 
 
 @pytest.mark.parametrize(("x", "y", "length"), [
