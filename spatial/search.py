@@ -221,10 +221,7 @@ def radius_features(session: Session | Connection, *, lon: float, lat: float, ra
     fields = POI_FIELDS if layer == "poi" else ENTERPRISE_FIELDS
     public = fields if disclosure is None or layer == "poi" else \
         tuple(f for f in fields if f in disclosure.public_fields)
-    # The public's case, from the stored features; near the poles and the antimeridian (no local metric in
-    # params) the geography statement needs enterprise's geography index.
-    if public != fields and public == (*STORED_PUBLIC_FIELDS, "distance_m") and not disclosure.all_grids \
-            and not disclosure.grid_codes and not params["risk_classes"] and "n0" in params:
+    if _reads_stored_features(public, disclosure, params):
         wrapped = _stored_features_sql()
     elif public == fields:  # nothing to hide, nothing to note
         wrapped = _features_sql(sql, fields)
@@ -280,6 +277,13 @@ def radius_query(*, lon, lat, radius_m, layer, categories, risk_classes, operati
 @lru_cache(maxsize=8)
 def _statement(template: str, alias: str, local: bool) -> str:
     return radius_statement(template, alias, local=local)
+
+
+def _reads_stored_features(public: tuple[str, ...], disclosure: Disclosure | None, params: dict) -> bool:
+    """The public's case: every row shows the stored public fields and no filter needs more. Near the poles
+    and the antimeridian (no local metric in ``params``) geography needs enterprise's geography index."""
+    return (public == (*STORED_PUBLIC_FIELDS, "distance_m") and not disclosure.all_grids
+            and not disclosure.grid_codes and not params["risk_classes"] and "n0" in params)
 
 
 @lru_cache(maxsize=1)
