@@ -28,6 +28,8 @@ _ALIASES = (("街道办事处", "街道"), ("社区居民委员会", "社区"), 
 # Unit words after a number, in one pass: 号楼/幢/座 (and 楼 before a unit number) → 栋, 楼/F → 层, 房/户 → 室.
 _UNIT_WORD = re.compile(r"(?P<building>(?<=[0-9A-Z])(?:号楼|幢楼|座楼|栋楼|幢|座)|(?<=[0-9A-Z])楼(?=[0-9]+单元))"
                         r"|(?P<floor>(?<=[0-9])(?:楼|F)(?!盘))|(?P<room>(?<=[0-9])(?:房|户))")
+# Where ``_UNIT_WORD`` could match (a cheap scan that rules out four texts in five).
+_UNIT_WORD_AT = re.compile(r"[0-9A-Z](?:号楼|栋楼|[幢座楼F房户])")
 _UNIT_OF = {"building": "栋", "floor": "层", "room": "室"}
 _PREFIX_LEVELS = ("prov", "city", "district")
 
@@ -42,6 +44,15 @@ def _t2s_table() -> dict[int, str]:
         if len(variant) == 1 and ord(variant) not in table:
             table[ord(variant)] = ts.get(standard, standard)
     return table
+
+
+@lru_cache(maxsize=1)
+def _traditional() -> re.Pattern:
+    """Any character that ``_t2s_table`` might change: most text has none, and finding that out
+    is several times cheaper than ``str.translate`` looking up every character. Characters
+    beyond the BMP are all in (a class listing them one by one is searched linearly)."""
+    chars = "".join(sorted(chr(k) for k, v in _t2s_table().items() if v != chr(k) and k <= 0xFFFF))
+    return re.compile(f"[{re.escape(chars)}\U00010000-\U0010ffff]")
 
 
 def _read_pairs(path) -> dict[str, str]:
@@ -67,7 +78,10 @@ def check_text(text: object) -> str:
 def fold_chars(text: str) -> str:
     """Full-width → half-width, Traditional → Simplified, upper-case Latin; length-preserving
     for CJK text (NFKC may expand rare compatibility characters)."""
-    return unicodedata.normalize("NFKC", text).translate(_t2s_table()).upper()
+    text = unicodedata.normalize("NFKC", text)
+    if _traditional().search(text):
+        text = text.translate(_t2s_table())
+    return text.upper()
 
 
 def normalize(text: str) -> str:
@@ -84,10 +98,12 @@ def normalize(text: str) -> str:
 @lru_cache(maxsize=65536)
 def _normalize_cached(text: str) -> str:
     text = _strip_punctuation(fold_chars(text))
-    for old, new in _ALIASES:
-        text = text.replace(old, new)
+    if "委" in text or "办事处" in text:  # in every alias; most text has none
+        for old, new in _ALIASES:
+            text = text.replace(old, new)
     text = road_ordinals_to_chinese(convert_numerals(text))
-    text = _UNIT_WORD.sub(_unit_of, text)
+    if _UNIT_WORD_AT.search(text):
+        text = _UNIT_WORD.sub(_unit_of, text)
     return expand_division_prefix(text)
 
 
@@ -96,11 +112,14 @@ def _unit_of(match: re.Match) -> str:
 
 
 def _strip_punctuation(text: str) -> str:
-    text = _SPACES.sub("", text)
-    if "#" in text:
-        text = _HASH.sub("号", text)
-    if not _DASH_CHARS.isdisjoint(text):
-        text = _KEEP_DASH.sub("\x00", _DASHES.sub("-", text))
+    # ``_PUNCT`` drops spaces too: they need removing first only where # or a dash must see
+    # the characters on either side.
+    if "#" in text or not _DASH_CHARS.isdisjoint(text):
+        text = _SPACES.sub("", text)
+        if "#" in text:
+            text = _HASH.sub("号", text)
+        if not _DASH_CHARS.isdisjoint(text):
+            text = _KEEP_DASH.sub("\x00", _DASHES.sub("-", text))
     return _PUNCT.sub("", text).replace("\x00", "-")
 
 

@@ -24,6 +24,8 @@ _RUN = f"[{_NUM_CHARS}]+"
 _BEFORE_UNIT = re.compile(f"(?<![{_NUM_CHARS}])({_RUN})(?=(?:{_UNIT_ALT}))")
 _AFTER_DI = re.compile(f"(?<=第)({_RUN})")
 _NEXT_TO_DIGIT = re.compile(f"(?<=[0-9]-)({_RUN})|({_RUN})(?=-[0-9])")
+# Where any of the three could match: one scan, which rules out most text with numeral characters.
+_NUMBER_AT = re.compile(f"[{_NUM_CHARS}](?:{_UNIT_ALT})|第[{_NUM_CHARS}]|[0-9]-[{_NUM_CHARS}]|[{_NUM_CHARS}]-[0-9]")
 
 
 def chinese_to_int(run: str) -> int | None:
@@ -62,14 +64,16 @@ def _convert(match: re.Match) -> str:
 
 def convert_numerals(text: str) -> str:
     """Replace numeral runs that are numbers (see module doc) by Arabic digits."""
-    if _NUM_SET.isdisjoint(text):
+    if _NUM_SET.isdisjoint(text) or not _NUMBER_AT.search(text):
         return text
     for pattern in (_BEFORE_UNIT, _AFTER_DI, _NEXT_TO_DIGIT):
         text = pattern.sub(_convert, text)
     return text
 
 
-_ROAD_ORDINAL = re.compile(r"(?<=[\u4e00-\u9fff])([1-9][0-9]?)(?=(?:路|街|巷|大道|支路|横路|马路))")
+_ROAD_WORDS = "路|街|巷|大道|支路|横路|马路"
+_ROAD_ORDINAL = re.compile(rf"(?<=[\u4e00-\u9fff])([1-9][0-9]?)(?=(?:{_ROAD_WORDS}))")
+_ROAD_ORDINAL_AT = re.compile(f"[0-9](?:{_ROAD_WORDS})")  # where it could match: a cheaper scan
 _CN = "零一二三四五六七八九"
 
 
@@ -82,4 +86,6 @@ def int_to_chinese(value: int) -> str:
 
 def road_ordinals_to_chinese(text: str) -> str:
     """Ordinals inside road names are written in Chinese: 新牌坊2路 → 新牌坊二路."""
+    if not _ROAD_ORDINAL_AT.search(text):
+        return text
     return _ROAD_ORDINAL.sub(lambda m: int_to_chinese(int(m.group(1))), text)
