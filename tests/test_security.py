@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from app import accounts, create_app
+from tests.conftest import sharing_session
 
 PAYLOADS = (
     "' OR '1'='1' --",
@@ -55,10 +56,23 @@ def test_rate_limit_for_the_public_not_for_signed_in_users(database_url, session
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "RATELIMIT_ENABLED": True,
                       "RATE_LIMIT": "3 per minute"})
     public = app.test_client()
-    statuses = [public.get("/api/v1/auth/me").status_code for _ in range(4)]
-    assert statuses == [200, 200, 200, 429]
-    assert public.get("/api/v1/auth/me").get_json()["error"] == "too_many_requests"
+    answers = [public.get("/api/v1/auth/me") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert answers[0].headers["X-RateLimit-Limit"] == "3"
+    assert answers[3].get_json()["error"] == "too_many_requests" and 1 <= int(answers[3].headers["Retry-After"]) <= 60
+    assert public.get("/healthz").status_code == 200  # counted per endpoint
     assert public.get("/static/auth/login.css").status_code == 200  # assets are not counted
+    user = accounts.create_user(session, username="sec_limited", password="security test 1", role="registrar",
+                                actor="test")
+    session.flush()
+    with sharing_session(app, session):
+        signed_in = app.test_client()
+        with signed_in.session_transaction() as sess:
+            sess["uid"] = user.id
+        answers = [signed_in.get("/api/v1/auth/me") for _ in range(5)]
+    assert {a.status_code for a in answers} == {200} and "X-RateLimit-Remaining" not in answers[0].headers
+    assert answers[0].get_json()["username"] == "sec_limited"
 
 
 def test_oversized_json_body_is_refused(client):
