@@ -326,3 +326,28 @@ def test_demo_build_leaves_every_located_entity_stored_with_index_and_key(sessio
                                 "'idx_enterprise_public_feature_geom'")).scalar_one() == 1
     assert session.execute(text("SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
                                 "AND conrelid = 'enterprise_public_feature'::regclass")).scalar_one() == 1
+
+
+def test_a_read_runs_on_a_connection_of_its_own_that_goes_back_to_the_pool_transactional(database_url, engine,
+                                                                                          demo_district):
+    from flask import g
+
+    from app import create_app
+    from app.db import get_reader, get_session
+
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True})  # owns its sessions, as in production
+    db = app.extensions["marketmap.db"]
+    with engine.connect() as conn:
+        lon, lat = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM enterprise WHERE geom IS NOT NULL "
+                                     "ORDER BY id LIMIT 1")).one()
+    body = app.test_client().get(f"/api/v1/search/radius?lon={lon}&lat={lat}&radius_m=300").get_json()
+    assert body["count"] >= 1 and body["features"][0]["properties"]["distance_m"] < 0.01
+    assert db.engine.pool.checkedout() == 0
+    with db.sessionmaker() as later:  # the pooled connection is back out of autocommit
+        assert later.connection().connection.driver_connection.autocommit is False
+    with app.test_request_context():
+        reader, committed_only = get_reader()
+        assert committed_only and reader is g.db_reader and reader.connection.driver_connection.autocommit
+        get_session().execute(text("SELECT 1"))  # the request's session now has a transaction open
+        assert get_reader() == (get_session(), False)
+    assert db.engine.pool.checkedout() == 0
