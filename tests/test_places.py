@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from spatial import places
 from spatial.places import search_places
 
 
@@ -113,5 +114,15 @@ def test_leaves_the_planner_settings_of_the_transaction_as_they_were(session, na
     search_places(session, q="翠屏山国际")
     assert session.execute(text("SELECT current_setting('enable_seqscan')")).scalar() == "on"
     session.execute(text("SET LOCAL enable_seqscan = off"))
+    session.execute(text("SET LOCAL gin_fuzzy_search_limit = 7"))
     search_places(session, q="翠屏山国际")
     assert session.execute(text("SELECT current_setting('enable_seqscan')")).scalar() == "off"
+    assert session.execute(text("SELECT current_setting('gin_fuzzy_search_limit')")).scalar() == "7"
+
+
+def test_the_statement_runs_on_indexes_with_common_substrings_sampled(session, monkeypatch):
+    settings = text("SELECT current_setting('enable_seqscan') AS seqscan, "
+                    "current_setting('gin_fuzzy_search_limit') AS gin_cap")
+    monkeypatch.setattr(places, "_sql", lambda: settings)
+    assert search_places(session, q="翠屏山") == [{"seqscan": "off", "gin_cap": str(places.GIN_SAMPLE)}]
+    assert session.execute(text("SELECT current_setting('gin_fuzzy_search_limit')")).scalar() == "0"
