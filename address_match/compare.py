@@ -9,7 +9,7 @@ from typing import NamedTuple
 from rapidfuzz import fuzz
 
 from .fields import Fields, extract_normalized
-from .normalize import normalize
+from .normalize import normalize_uncached
 from .pairs import Side, pair_tokens, side
 from .scorer import load_scorer
 
@@ -50,7 +50,7 @@ def compare(a: str, b: str) -> Verdict:
 def prepared(text: str) -> Side:
     """Fields, normalised text and the per-text features of ``text``, cached: a query is usually
     compared with many candidates, so each text is normalised, split and measured once."""
-    norm = normalize(text)
+    norm = normalize_uncached(text)
     return side(extract_normalized(norm), norm, load_scorer().letter_filter)
 
 

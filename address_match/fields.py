@@ -16,6 +16,9 @@ from .normalize import normalize
 
 _TOKEN = re.compile(r"((?:[0-9]+[A-Z]?|[A-Z])(?:-[0-9A-Z]+)*)(号|弄|栋|单元|层|室|组|期|队|社|排)?|([^0-9A-Z]+)")
 _ROAD_IN = re.compile(r"(?:大道|大街|路|街|道|巷|胡同|里|坊|径|台|围|村|组|线|桥)[东南西北中]?(?!口|路|街|道)")
+# Up to the end of the last ``_ROAD_IN`` in a phrase: the greedy ``.*`` tries it from the right,
+# and a road word found inside another (道 in 大道) ends where that one does.
+_LAST_ROAD_IN = re.compile(f".*(?:{_ROAD_IN.pattern})", re.S)
 _BARE_ROAD = re.compile(r"^[^路街道巷]{1,8}?(?:大道|大街|路|街|道|巷)[东南西北中]?(?!口|路|街|道)")
 _STOP = set("城园苑镇乡区厦场店院司心馆")
 _HK_DISTRICT = re.compile(r"^[\u4e00-\u9fff]{1,3}(?<!小|园|社|校|厂|景|新)区(?=..)")
@@ -89,7 +92,7 @@ def _place_number(found: dict[str, str], names: list[str], num: str, unit: str, 
 def _take_road(found: dict[str, str], names: list[str]) -> bool:
     """Move the road at the end of the last name phrase (or inside it) into ``found``."""
     phrase = names[-1]
-    m = next(reversed(list(_ROAD_IN.finditer(phrase))), None)
+    m = _LAST_ROAD_IN.match(phrase)
     if m is None:
         return False
     road = cut_road(phrase[: m.end()])
@@ -122,12 +125,13 @@ def _split_dashed(found: dict[str, str], num: str) -> None:
 
 
 def _strip_divisions(norm: str) -> tuple[str, str, str]:
-    index, i, district, town = _division_index(), 0, "", ""
-    while i < len(norm):
-        hit = _division_at(index, norm, i)
-        if not hit:
+    (names, heads), i, district, town = _division_index(), 0, "", ""
+    limit = len(norm) - 2  # a division name is never the whole rest of the text
+    while i < limit:
+        name = _division_at(names, heads, norm, i, limit)
+        if not name:
             break
-        level, name, i = hit
+        level, i = names[name], i + len(name)
         district = name if level == "district" else district
         town = name if level == "town" else town
     m = _HK_DISTRICT.match(norm, i) if not district else None
@@ -152,11 +156,9 @@ def _division_index() -> tuple[dict[str, str], dict[str, tuple[int, ...]]]:
     return names, {head: tuple(sorted(ns, reverse=True)) for head, ns in lengths.items()}
 
 
-def _division_at(index, text: str, i: int) -> tuple[str, str, int] | None:
-    names, heads = index
-    limit = len(text) - 2
+def _division_at(names: dict[str, str], heads: dict[str, tuple[int, ...]], text: str, i: int, limit: int) -> str:
+    """The longest division name at ``i`` ending by ``limit``, or ""."""
     for n in heads.get(text[i : i + 2], ()):
-        j = i + n
-        if j <= limit and text[i:j] in names:
-            return names[text[i:j]], text[i:j], j
-    return None
+        if i + n <= limit and (name := text[i : i + n]) in names:
+            return name
+    return ""

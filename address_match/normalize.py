@@ -95,6 +95,12 @@ def normalize(text: str) -> str:
     return _normalize_cached(check_text(text))
 
 
+def normalize_uncached(text: str) -> str:
+    """``normalize`` past its cache, for callers that keep their own (``compare.prepared``):
+    filling two caches with each text would cost time and memory for nothing."""
+    return _normalize_cached.__wrapped__(check_text(text))
+
+
 @lru_cache(maxsize=65536)
 def _normalize_cached(text: str) -> str:
     text = _strip_punctuation(fold_chars(text))

@@ -15,6 +15,7 @@ The set was chosen by cross-validation on the training half, at no cost in compa
 from __future__ import annotations
 
 import re
+from operator import add
 from typing import NamedTuple
 
 from rapidfuzz import fuzz
@@ -49,7 +50,7 @@ def side(fields: Fields, norm: str, letters: re.Pattern = _DIGITS_ONLY) -> Side:
     """The per-text part of the features, for extracted ``fields`` of normalised text ``norm``;
     ``letters`` (a ``letter_filter``) picks the characters kept in ``Side.letters``."""
     name = fields.name
-    return Side(fields, norm, tuple(map(str.__add__, name, name[1:])), "".join(dict.fromkeys(letters.sub("", norm))))
+    return Side(fields, norm, tuple(map(add, name, name[1:])), "".join(dict.fromkeys(letters.sub("", norm))))
 
 
 def field_relation(name: str, x: str, y: str) -> str:
@@ -67,16 +68,17 @@ def field_relation(name: str, x: str, y: str) -> str:
 
 # The fields with a relation token from ``field_relation`` (unit, floor and room added nothing in
 # cross-validation; the name has its own, ``_name_token``): the ready-made tokens of the common
-# cases (both empty, equal, only one side), what the rest need, and where the field is.
+# cases (both empty, equal, only one side), those of the rest by relation, and where the field is.
 RELATED = ("district", "town", "road", "roadno", "building")
-_FIELD_TOKENS = tuple((f"{name}=nn", f"{name}=eq", f"{name}=a", f"{name}=b", f"{name}=", name, FIELDS.index(name))
-                      for name in RELATED)
+_RELATIONS = ("nn", "a", "b", "eq", "in", "head", "ne", "r0", "r1", "r2", "r3")
+_FIELD_TOKENS = tuple((f"{name}=nn", f"{name}=eq", f"{name}=a", f"{name}=b",
+                       {rel: f"{name}={rel}" for rel in _RELATIONS}, name, FIELDS.index(name)) for name in RELATED)
 
 
 def field_relations(fa: Fields, fb: Fields) -> list[str]:
     """The ``field_relation`` token ("road=eq"…) of each field in ``RELATED``, in that order."""
     out = []
-    for nn, eq, only_a, only_b, prefix, name, i in _FIELD_TOKENS:
+    for nn, eq, only_a, only_b, token_of, name, i in _FIELD_TOKENS:
         x, y = fa[i], fb[i]
         if x == y:
             out.append(eq if x else nn)
@@ -85,7 +87,7 @@ def field_relations(fa: Fields, fb: Fields) -> list[str]:
         elif not x:
             out.append(only_b)
         else:
-            out.append(prefix + field_relation(name, x, y))
+            out.append(token_of[field_relation(name, x, y)])
     return out
 
 
@@ -100,22 +102,27 @@ def _name_token(a: Side, b: Side, found: int) -> str:
         return "name=eq"
     if x in y or y in x:
         return "name=in"
-    return f"name=s{4 * found // max(len(a.name_pairs), len(b.name_pairs), 1)}"
+    return _NAME_SHARES[4 * found // max(len(a.name_pairs), len(b.name_pairs), 1)]
 
 
-def _run(x: Side, other: str) -> str:
-    """How much of ``x``'s name the other text holds: "all", or the share of its character pairs
-    in quarters ("-" for names under two characters)."""
+def _run(x: Side, other: str, words: tuple[str, ...]) -> str:
+    """How much of ``x``'s name the other text holds, as one of ``words`` (``_A_RUN``/``_B_RUN``):
+    "all", or the share of its character pairs in quarters ("-" for names under two characters)."""
     name = x.fields.name
     if len(name) < 2:
-        return "-"
+        return words[_RUN_NONE]
     if name in other:
-        return "all"
-    return _QUARTERS[4 * sum(map(other.__contains__, x.name_pairs)) // len(x.name_pairs)]
+        return words[_RUN_ALL]
+    return words[4 * sum(map(other.__contains__, x.name_pairs)) // len(x.name_pairs)]
 
 
-_QUARTERS = ("0", "1", "2", "3", "4")
+# Tokens made once, not per pair: building a string and hashing it for the weight look-up is a
+# good part of a pair's cost.
+_NAME_SHARES = tuple(f"name=s{q}" for q in range(5))
+_RUN_ALL, _RUN_NONE = 5, 6
+_A_RUN, _B_RUN = (tuple(f"{side}_run={q}" for q in ("0", "1", "2", "3", "4", "all", "-")) for side in "ab")
 _LENGTHS = ("0", "1", "2", "3", "4", "5", "6-7", "6-7", "8+")
+_SUF_A, _SUF_B = (tuple(f"suf{side}={n}" for n in _LENGTHS) for side in "ab")
 
 
 def tail_inside(x: str, y: str) -> int:
@@ -140,9 +147,9 @@ def pair_tokens(a: Side, b: Side) -> list[str]:
     la, lb = a.letters, b.letters
     tokens += ["bo=" + c for c in lb if c not in la]
     tokens += ["ao=" + c for c in la if c not in lb]
-    run_a, run_b = "a_run=" + _run(a, nb), "b_run=" + _run(b, na)
+    run_a, run_b = _run(a, nb, _A_RUN), _run(b, na, _B_RUN)
     tail_b, tail_a = tail_inside(nb, na), tail_inside(na, nb)
-    suf_b, suf_a = "sufb=" + _LENGTHS[min(tail_b, 8)], "sufa=" + _LENGTHS[min(tail_a, 8)]
+    suf_b, suf_a = _SUF_B[min(tail_b, 8)], _SUF_A[min(tail_a, 8)]
     tokens += [_name_token(a, b, found), f"{suf_b}|{4 * tail_b // len(nb)}", f"{suf_a}|{4 * tail_a // len(na)}",
                f"{suf_b}|{suf_a}", run_a, run_b, f"{run_a}|{no}", f"{run_b}|{no}", _SHARED[shared],
                _ROAD_IN_B[fa.road in nb] if fa.road else "ra_in_b=-",
