@@ -63,39 +63,39 @@ def relate(fa: Fields, fb: Fields, na: str, nb: str) -> Verdict:
 def _relate_sides(a: Side, b: Side) -> Verdict:
     p_none, p_partial, p_exact = load_scorer().probabilities(pair_tokens(a, b))
     score = round(p_partial / 2 + p_exact, 4)
-    fa, fb = a.fields, b.fields
-    reasons = _reasons(fa, fb)
-    if _same_fields(fa, fb):
+    reasons = _reasons(a, b)
+    if _same_fields(a, b):
         reasons.append("道路、门牌、名称、楼栋至室号全部一致")
         return Verdict("exact", max(score, SAME_FIELDS_SCORE), reasons)
     level, p_level = ("none", p_none) if p_none >= p_partial and p_none >= p_exact else (
         ("partial", p_partial) if p_partial >= p_exact else ("exact", p_exact))
-    if level == "exact" and _numbers_contradict(fa, fb):
+    if level == "exact" and _numbers_contradict(a, b):
         level = "partial"
         reasons.append("门牌或楼栋号不一致，不判完全匹配")
     reasons.append(f"模型判定{level}({p_level:.2f})")
     return Verdict(level, score, reasons)
 
 
+_N_FIELDS = len(Fields._fields)
 _REASON_FIELDS = tuple((Fields._fields.index(name), (word + "不同", word + "相同")) for name, word in
                        (("district", "区县"), ("road", "道路"), ("roadno", "门牌"), ("name", "名称"), ("building", "楼栋")))
 
 
-def _reasons(fa: Fields, fb: Fields) -> list[str]:
+def _reasons(a: Side, b: Side) -> list[str]:
     """Short notes on the fields both sides give: 道路相同, 门牌不同, 楼栋相同…"""
-    return [words[fa[i] == fb[i]] for i, words in _REASON_FIELDS if fa[i] and fb[i]]
+    return [words[a[i] == b[i]] for i, words in _REASON_FIELDS if a[i] and b[i]]
 
 
-def _same_fields(fa: Fields, fb: Fields) -> bool:
+def _same_fields(a: Side, b: Side) -> bool:
     """Every field below the divisions equal, with a door number or a name to anchor them
     (CCKS pairs like this are exact twice as often as not; the model alone under-calls them)."""
-    return fa.name == fb.name and fa[2:] == fb[2:] and bool(fa.roadno or fa.name)
+    return a.name == b.name and a[2:_N_FIELDS] == b[2:_N_FIELDS] and bool(a.roadno or a.name)
 
 
-def _numbers_contradict(fa: Fields, fb: Fields) -> bool:
+def _numbers_contradict(a: Side, b: Side) -> bool:
     """Door numbers or building numbers given on both sides and different."""
-    door = fa.roadno and fb.roadno and not _same_number(fa.roadno, fb.roadno)
-    return bool(door or _differs_exactly(fa.building, fb.building))
+    door = a.roadno and b.roadno and not _same_number(a.roadno, b.roadno)
+    return bool(door or _differs_exactly(a.building, b.building))
 
 
 def _differs_exactly(x: str, y: str) -> bool:

@@ -15,8 +15,8 @@ The set was chosen by cross-validation on the training half, at no cost in compa
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from operator import add
-from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -26,15 +26,26 @@ FIELDS = Fields._fields
 _NUMBERS = frozenset(("roadno", "building", "unit", "floor", "room"))
 
 
-class Side(NamedTuple):
-    """What the pair features need from one address, computed once per text. Strings and tuples
-    only, no sets: a cache holds tens of thousands of these, and sets stay tracked by the cyclic
-    garbage collector, whose passes then cost more than the set operations save."""
+class Side(namedtuple("Side", (*FIELDS, "norm", "name_pairs", "letters"))):
+    """What the pair features need from one address, computed once per text: its fields
+    (``Fields``, by name or position), then ``norm``, the normalised text; ``name_pairs``, the
+    adjacent character pairs of the name; ``letters``, the distinct characters of ``norm`` in
+    the scorer's vocabulary (see ``letter_filter``).
 
-    fields: Fields
-    norm: str
-    name_pairs: tuple[str, ...]  # adjacent character pairs of ``fields.name``
-    letters: str  # the distinct characters of ``norm`` in the scorer's vocabulary (see ``letter_filter``)
+    One flat tuple of strings, with no ``Fields`` and no sets inside: a cache holds tens of
+    thousands of these, and a named tuple or a set stays tracked by the cyclic garbage collector
+    (a plain tuple of strings drops out), so each one kept brings its full passes sooner. One
+    tracked object a text instead of two halves them."""
+
+    __slots__ = ()
+
+    @property
+    def fields(self) -> Fields:
+        """The fields as ``extract`` gives them."""
+        return Fields._make(self[:_N_FIELDS])
+
+
+_N_FIELDS = len(FIELDS)
 
 
 def letter_filter(letters: str = "") -> re.Pattern:
@@ -50,7 +61,7 @@ def side(fields: Fields, norm: str, letters: re.Pattern = _DIGITS_ONLY) -> Side:
     """The per-text part of the features, for extracted ``fields`` of normalised text ``norm``;
     ``letters`` (a ``letter_filter``) picks the characters kept in ``Side.letters``."""
     name = fields.name
-    return Side(fields, norm, tuple(map(add, name, name[1:])), "".join(dict.fromkeys(letters.sub("", norm))))
+    return Side(*fields, norm, tuple(map(add, name, name[1:])), "".join(dict.fromkeys(letters.sub("", norm))))
 
 
 def field_relation(name: str, x: str, y: str) -> str:
@@ -75,7 +86,7 @@ _FIELD_TOKENS = tuple((f"{name}=nn", f"{name}=eq", f"{name}=a", f"{name}=b",
                        {rel: f"{name}={rel}" for rel in _RELATIONS}, name, FIELDS.index(name)) for name in RELATED)
 
 
-def field_relations(fa: Fields, fb: Fields) -> list[str]:
+def field_relations(fa: Fields | Side, fb: Fields | Side) -> list[str]:
     """The ``field_relation`` token ("road=eq"…) of each field in ``RELATED``, in that order."""
     out = []
     for nn, eq, only_a, only_b, token_of, name, i in _FIELD_TOKENS:
@@ -95,7 +106,7 @@ def _name_token(a: Side, b: Side, found: int) -> str:
     """The names' relation as ``field_relation`` gives it, except that two different names are
     compared by the share of character pairs they have in common (``found`` of ``a``'s are in
     ``b``'s name), in quarters: as good as an edit ratio in cross-validation, and free here."""
-    x, y = a.fields.name, b.fields.name
+    x, y = a.name, b.name
     if not x or not y:
         return "name=nn" if x == y else ("name=a" if x else "name=b")
     if x == y:
@@ -108,7 +119,7 @@ def _name_token(a: Side, b: Side, found: int) -> str:
 def _run(x: Side, other: str, words: tuple[str, ...]) -> str:
     """How much of ``x``'s name the other text holds, as one of ``words`` (``_A_RUN``/``_B_RUN``):
     "all", or the share of its character pairs in quarters ("-" for names under two characters)."""
-    name = x.fields.name
+    name = x.name
     if len(name) < 2:
         return words[_RUN_NONE]
     if name in other:
@@ -139,10 +150,10 @@ def pair_tokens(a: Side, b: Side) -> list[str]:
     name and text tail the other text holds, how many name pairs the names share (up to 6),
     whether each road appears in the other text (AMap candidates often give it only inside
     "X与Y交叉口"), the vocabulary characters only one side has, and a few conjunctions."""
-    fa, fb, na, nb = a.fields, b.fields, a.norm, b.norm
-    tokens = field_relations(fa, fb)
+    na, nb = a.norm, b.norm
+    tokens = field_relations(a, b)
     road, no, bld = tokens[2], tokens[3], tokens[4]
-    found = sum(map(fb.name.__contains__, a.name_pairs))
+    found = sum(map(b.name.__contains__, a.name_pairs))
     shared = min(found, 6)
     la, lb = a.letters, b.letters
     tokens += ["bo=" + c for c in lb if c not in la]
@@ -152,8 +163,8 @@ def pair_tokens(a: Side, b: Side) -> list[str]:
     suf_b, suf_a = _SUF_B[min(tail_b, 8)], _SUF_A[min(tail_a, 8)]
     tokens += [_name_token(a, b, found), f"{suf_b}|{4 * tail_b // len(nb)}", f"{suf_a}|{4 * tail_a // len(na)}",
                f"{suf_b}|{suf_a}", run_a, run_b, f"{run_a}|{no}", f"{run_b}|{no}", _SHARED[shared],
-               _ROAD_IN_B[fa.road in nb] if fa.road else "ra_in_b=-",
-               _ROAD_IN_A[fb.road in na] if fb.road else "rb_in_a=-", f"{road}|{no}", f"{no}|{bld}",
+               _ROAD_IN_B[a.road in nb] if a.road else "ra_in_b=-",
+               _ROAD_IN_A[b.road in na] if b.road else "rb_in_a=-", f"{road}|{no}", f"{no}|{bld}",
                f"nbg={shared}|{bld}", f"nbg={shared}|{road}"]
     return tokens
 
