@@ -133,22 +133,25 @@ def expand_division_prefix(text: str) -> str:
     """Spell the leading province/city/district names in full where the short form is
     unambiguous and another division name follows or precedes it (重庆渝北 → 重庆市渝北区;
     南京路 stays)."""
+    table, heads = _prefix_table()
+    if text[:2] not in heads:  # most text that starts with no division name
+        return text
     i, parts, prev_division = 0, [], False
     while i < len(text):
-        hit = _prefix_hit(text, i)
+        hit = _prefix_hit(table, heads, text, i)
         if hit is None:
             break
         end, full = hit
-        if full is None or not (prev_division or _prefix_hit(text, end)):
+        if full is None or not (prev_division or _prefix_hit(table, heads, text, end)):
             full = text[i:end]
         parts.append(full)
         prev_division, i = True, end
     return "".join(parts) + text[i:]
 
 
-def _prefix_hit(text: str, i: int) -> tuple[int, str | None] | None:
+def _prefix_hit(table: dict[str, str | None], heads: dict[str, tuple[int, ...]], text: str,
+                i: int) -> tuple[int, str | None] | None:
     """(end, full name or None if ambiguous/full already) of the division name at ``i``."""
-    table, heads = _prefix_table()
     for n in heads.get(text[i : i + 2], ()):
         if i + n <= len(text) and text[i : i + n] in table:
             return i + n, table[text[i : i + n]]
