@@ -20,7 +20,9 @@ MAX_LEN = 500
 _SPACES = re.compile(r"\s+")
 _HASH = re.compile(r"(?<=[0-9A-Z])#")
 _DASHES = re.compile(r"[‐‑‒–—―~～_]+")
-_DASH_CHARS = frozenset("‐‑‒–—―~～_-")
+# A character class finds one in a CJK string several times faster than a set does (which
+# makes a string object of every character it looks up).
+_DASH_CHAR = re.compile("[" + re.escape("‐‑‒–—―~～_-") + "]")
 _KEEP_DASH = re.compile(r"(?<=[0-9A-Z])-+(?=[0-9A-Z])")
 _PUNCT = re.compile(r"[^0-9A-Z\u3400-\u9fff\U00020000-\U0002ffff\x00]")
 _ALIASES = (("街道办事处", "街道"), ("社区居民委员会", "社区"), ("村民委员会", "村"),
@@ -120,11 +122,11 @@ def _unit_of(match: re.Match) -> str:
 def _strip_punctuation(text: str) -> str:
     # ``_PUNCT`` drops spaces too: they need removing first only where # or a dash must see
     # the characters on either side.
-    if "#" in text or not _DASH_CHARS.isdisjoint(text):
+    if "#" in text or _DASH_CHAR.search(text):
         text = _SPACES.sub("", text)
         if "#" in text:
             text = _HASH.sub("号", text)
-        if not _DASH_CHARS.isdisjoint(text):
+        if _DASH_CHAR.search(text):
             text = _KEEP_DASH.sub("\x00", _DASHES.sub("-", text))
     return _PUNCT.sub("", text).replace("\x00", "-")
 
