@@ -61,7 +61,7 @@ def side(fields: Fields, norm: str, letters: re.Pattern = _DIGITS_ONLY) -> Side:
     """The per-text part of the features, for extracted ``fields`` of normalised text ``norm``;
     ``letters`` (a ``letter_filter``) picks the characters kept in ``Side.letters``."""
     name = fields.name
-    return Side(*fields, norm, tuple(map(add, name, name[1:])), "".join(dict.fromkeys(letters.sub("", norm))))
+    return Side._make((*fields, norm, tuple(map(add, name, name[1:])), "".join(dict.fromkeys(letters.sub("", norm)))))
 
 
 def field_relation(name: str, x: str, y: str) -> str:
