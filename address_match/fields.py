@@ -126,7 +126,7 @@ def _split_dashed(found: dict[str, str], num: str) -> None:
 
 def _strip_divisions(norm: str) -> tuple[str, str, str]:
     (names, heads), i, district, town = _division_index(), 0, "", ""
-    limit = len(norm) - 2  # a division name is never the whole rest of the text
+    limit = len(norm) - 2  # a division name is followed by two characters at least
     while i < limit:
         name = _division_at(names, heads, norm, i, limit)
         if not name:

@@ -34,8 +34,8 @@ class Side(namedtuple("Side", (*FIELDS, "norm", "name_pairs", "letters"))):
 
     One flat tuple of strings, with no ``Fields`` and no sets inside: a cache holds tens of
     thousands of these, and a named tuple or a set stays tracked by the cyclic garbage collector
-    (a plain tuple of strings drops out), so each one kept brings its full passes sooner. One
-    tracked object a text instead of two halves them."""
+    (a plain tuple of strings drops out), so each one kept brings its full passes sooner: one
+    tracked object per text instead of two halves them."""
 
     __slots__ = ()
 
