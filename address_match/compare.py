@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
+from .errors import AddressError
 from .fields import Fields, extract_normalized
 from .normalize import normalize_uncached
 from .pairs import Side, pair_tokens, side
@@ -51,6 +52,8 @@ def prepared(text: str) -> Side:
     """Fields, normalised text and the per-text features of ``text``, cached: a query is usually
     compared with many candidates, so each text is normalised, split and measured once."""
     norm = normalize_uncached(text)
+    if not norm:  # only punctuation or spaces: nothing to compare
+        raise AddressError(f"address has no content once punctuation is removed: {text[:40]!r}")
     return side(extract_normalized(norm), norm, load_scorer().letter_filter)
 
 

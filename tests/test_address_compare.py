@@ -37,9 +37,12 @@ def test_exact_scores_above_none():
     assert compare(*CASES[0][:2]).score > compare(*CASES[-1][:2]).score
 
 
-def test_bad_input():
+@pytest.mark.parametrize("bad", ["", "（）", " ,。-- "])
+def test_bad_input(bad):
     with pytest.raises(AddressError):
-        compare("", "重庆市渝北区")
+        compare(bad, "重庆市渝北区")
+    with pytest.raises(AddressError):
+        compare("重庆市渝北区", bad)
 
 
 @pytest.mark.parametrize(("a", "b", "reason"), [
