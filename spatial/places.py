@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from address_match import normalize
@@ -18,6 +19,7 @@ PER_LAYER = 10
 FUZZY_CANDIDATES = 100  # per layer: typo matching ranks at most this many trigram candidates
 # Trigrams need three characters: shorter queries search names by prefix (btree), not by substring.
 SUBSTRING_MIN_CHARS = 3
+_PART = re.compile(r"^-- part: (\w+)\n(.*?)(?=^-- part: |\Z)", re.S | re.M)
 _LAST_CHAR = "\U0010ffff"  # sorts after every character: q + it bounds the names that start with q
 
 
@@ -34,8 +36,11 @@ _RESTORE = text("SELECT set_config('enable_seqscan', :seqscan, true), set_config
 
 
 @lru_cache(maxsize=1)
-def _sql():
-    return text(resources.files("spatial").joinpath("sql/places.sql").read_text(encoding="utf-8"))
+def _statements() -> tuple[TextClause, TextClause]:
+    """The search and, for when it finds nothing, the typo search: sql/places.sql's parts joined."""
+    source = resources.files("spatial").joinpath("sql/places.sql").read_text(encoding="utf-8")
+    parts = dict(_PART.findall(source))
+    return text(parts["found"] + parts["rank"]), text(parts["typos"] + parts["rank"])
 
 
 def search_places(session: Session, *, q: str, limit: int = 10) -> list[dict]:
@@ -61,9 +66,12 @@ def search_places(session: Session, *, q: str, limit: int = 10) -> list[dict]:
     # have no such index and are still scanned), and very common substrings are sampled (GIN_SAMPLE).
     # If the statement fails, the transaction is aborted and its rollback restores the setting.
     seqscan, cap = session.execute(_PREFER_INDEXES, {"cap": str(GIN_SAMPLE)}).one()[:2]
-    rows = [dict(r) for r in session.execute(_sql(), params).mappings()]
+    found, typos = _statements()
+    rows = session.execute(found, params).mappings().all()
+    if not rows and params["substring"]:
+        rows = session.execute(typos, params).mappings().all()
     session.execute(_RESTORE, {"seqscan": seqscan, "cap": cap})
-    return rows
+    return [dict(r) for r in rows]
 
 
 def _check_query(q) -> str:

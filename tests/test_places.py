@@ -123,6 +123,6 @@ def test_leaves_the_planner_settings_of_the_transaction_as_they_were(session, na
 def test_the_statement_runs_on_indexes_with_common_substrings_sampled(session, monkeypatch):
     settings = text("SELECT current_setting('enable_seqscan') AS seqscan, "
                     "current_setting('gin_fuzzy_search_limit') AS gin_cap")
-    monkeypatch.setattr(places, "_sql", lambda: settings)
+    monkeypatch.setattr(places, "_statements", lambda: (settings, settings))
     assert search_places(session, q="翠屏山") == [{"seqscan": "off", "gin_cap": str(places.GIN_SAMPLE)}]
     assert session.execute(text("SELECT current_setting('gin_fuzzy_search_limit')")).scalar() == "0"
