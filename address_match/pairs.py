@@ -5,11 +5,14 @@ agreement from district to building (equal / one inside the other / same head nu
 edit-similarity bucket / only one side has it), how much of one side's name the other text
 holds (its character pairs), the longest tail of each text found in the other (POI names sit at
 the end), whether a road named on one side appears anywhere in the other text, the characters
-of a small vocabulary that only one side has (层, 栋, 门, 公…: what the finer side adds), and a few
-conjunctions. Tokens keep inference a handful of dict look-ups (see ``scorer``).
+of a small vocabulary that only one side has (层, 栋, 门, 公…: what the finer side adds), a few
+conjunctions, and two whole-text measures (``_text_tokens``): the share of each text's character
+pairs the other lacks, and how each text ends. Tokens keep inference a handful of dict look-ups
+(see ``scorer``).
 
 What depends on one text only is computed once per text (``side``) and cached by the caller.
-The set was chosen by cross-validation on the training half, at no cost in compare speed.
+The set was chosen by cross-validation on the training half; all but the whole-text tokens came
+at no cost in compare speed, which those take from about 28,000 to 24,000 pairs a second.
 """
 
 from __future__ import annotations
@@ -149,7 +152,8 @@ def pair_tokens(a: Side, b: Side) -> list[str]:
     """All feature tokens of one pair of sides (see ``side``): field relations, how much of each
     name and text tail the other text holds, how many name pairs the names share (up to 6),
     whether each road appears in the other text (AMap candidates often give it only inside
-    "X与Y交叉口"), the vocabulary characters only one side has, and a few conjunctions."""
+    "X与Y交叉口"), the vocabulary characters only one side has, a few conjunctions, and the
+    whole-text tokens of ``_text_tokens``."""
     na, nb = a.norm, b.norm
     tokens = field_relations(a, b)
     road, no, bld = tokens[2], tokens[3], tokens[4]
@@ -166,8 +170,39 @@ def pair_tokens(a: Side, b: Side) -> list[str]:
                _ROAD_IN_B[a.road in nb] if a.road else "ra_in_b=-",
                _ROAD_IN_A[b.road in na] if b.road else "rb_in_a=-", f"{road}|{no}", f"{no}|{bld}",
                f"nbg={shared}|{bld}", f"nbg={shared}|{road}"]
+    tokens += _text_tokens(a, b, run_a, run_b)
     return tokens
+
+
+def _text_tokens(a: Side, b: Side, run_a: str, run_b: str) -> list[str]:
+    """Whole-text tokens: the share of each text's character pairs that the other text lacks
+    (in quarters, each side and both), and how each text ends (last character, and the
+    candidate's last two, also with how much of each name the other text holds): the ending
+    says what kind of place a candidate is (店, 村, 栋, 口…). Together +0.006 in cross-validation
+    by query on the even half (0.769 -> 0.775, mean of three fold assignments); either alone,
+    bigrams that only one side has (from a vocabulary of 50-520, side- and field-tagged),
+    shared bigrams, edit ratios, longest common subsequence or partial_ratio buckets added at
+    most +0.004.
+
+    The pairs are counted with repeats, from the shorter text only (a pair of it found in the
+    longer text is one the two share, whichever side asks): counting distinct pairs of both
+    texts, cached per text, scored the same but cost twice as much (11 µs a pair instead of
+    about 6 for these tokens, the tuple each text kept in the cache included)."""
+    na, nb = a.norm, b.norm
+    short, long = (na, nb) if len(na) <= len(nb) else (nb, na)
+    shared = sum(map(long.__contains__, map(add, short, short[1:])))
+    qa, qb = _unshared(len(na) - 1, shared), _unshared(len(nb) - 1, shared)
+    end = nb[-1]
+    return [_UA_Q[qa], _UB_Q[qb], _UQ[qa][qb], "bend=" + end, "aend=" + na[-1], "bend2=" + nb[-2:],
+            f"bend={end}|{run_b}", f"bend={end}|{run_a}"]
+
+
+def _unshared(pairs: int, shared: int) -> int:
+    """The share of a text's ``pairs`` character pairs not among the ``shared`` ones, in quarters."""
+    return 4 * (pairs - min(shared, pairs)) // max(pairs, 1)
 
 
 _SHARED = tuple(f"nbg_n={n}" for n in range(7))
 _ROAD_IN_B, _ROAD_IN_A = ("ra_in_b=0", "ra_in_b=1"), ("rb_in_a=0", "rb_in_a=1")
+_UA_Q, _UB_Q = (tuple(f"u{side}_q={q}" for q in range(5)) for side in "ab")
+_UQ = tuple(tuple(f"uq={qa}|{qb}" for qb in range(5)) for qa in range(5))

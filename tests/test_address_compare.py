@@ -109,6 +109,17 @@ def test_tail_inside(x, y, length):
     assert tail_inside(x, y) == length
 
 
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    # they share 3 pairs (金港 港国 国际): 2 of the candidate's 5 and 8 of the query's 11 are not shared
+    ("新牌坊二路12号金港国际", "金港国际3栋", {"ua_q=2", "ub_q=1", "uq=2|1", "bend=栋", "aend=际", "bend2=3栋"}),
+    ("重庆市渝北区金港国际", "北城天街", {"ua_q=4", "ub_q=4", "uq=4|4", "bend=街", "bend2=天街"}),
+    ("金港国际", "金港国际", {"ua_q=0", "ub_q=0", "uq=0|0", "bend=际|b_run=all", "bend=际|a_run=all"}),
+    ("店", "店", {"ua_q=0", "ub_q=0", "bend=店", "bend2=店"}),  # one character: no pairs
+])
+def test_text_tokens(a, b, expected):
+    assert expected <= set(tokens_of(a, b))
+
+
 def test_side_keeps_distinct_vocabulary_letters_only():
     norm = normalize("真北路818号近铁城市广场北座西南2门")
     s = side(extract(norm), norm, letter_filter("门北路"))
