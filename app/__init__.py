@@ -10,7 +10,7 @@ from app.config import load_config
 from app.db import Database
 from app.errors import register_error_handlers
 from app.jsonio import JSONProvider
-from app.security import init_security
+from app.security import init_security, wrap_proxy
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -31,7 +31,11 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)  # after flask-smorest's, so ours answer
     init_security(app)
     register_commands(app)
+    from app.radius_path import RadiusSearchPath
     from app.tile_cache_path import CachedTilePath
 
+    # Fast paths for the public's hottest requests, each falling back to the app; a proxy's headers first.
     app.wsgi_app = CachedTilePath(app.wsgi_app, app.extensions["marketmap.db"])  # cached public tiles
+    app.wsgi_app = RadiusSearchPath(app.wsgi_app, app)
+    wrap_proxy(app)
     return app

@@ -55,10 +55,7 @@ class PublicRateLimit:
     def check(self):
         if not self.enabled or request.endpoint in (None, "static") or current_viewer().signed_in:
             return None
-        key = (request.remote_addr or "unknown", request.endpoint)
-        allowed = self.limiter.hit(self.item, *key)
-        reset_at, remaining = self.limiter.get_window_stats(self.item, *key)
-        g.rate_window = (reset_at, remaining)
+        allowed, reset_at, g.rate_headers = self.count(request.remote_addr, request.endpoint)
         if allowed:
             return None
         response, status = error_response(429, "too_many_requests",
@@ -66,11 +63,17 @@ class PublicRateLimit:
         response.headers["Retry-After"] = str(max(1, math.ceil(reset_at - time.time())))
         return response, status
 
+    def count(self, address: str | None, endpoint: str) -> tuple[bool, float, list[tuple[str, str]]]:
+        """Count one request from ``address`` to ``endpoint``: whether it is within the limit, when the
+        window ends (epoch seconds) and the headers that say so."""
+        key = (address or "unknown", endpoint)
+        allowed = self.limiter.hit(self.item, *key)
+        reset_at, remaining = self.limiter.get_window_stats(self.item, *key)
+        return allowed, reset_at, [("X-RateLimit-Limit", str(self.item.amount)),
+                                   ("X-RateLimit-Remaining", str(remaining)),
+                                   ("X-RateLimit-Reset", str(math.ceil(reset_at)))]
+
     def add_headers(self, response):
-        window = g.pop("rate_window", None)
-        if window is not None:
-            headers = response.headers
-            headers["X-RateLimit-Limit"] = str(self.item.amount)
-            headers["X-RateLimit-Remaining"] = str(window[1])
-            headers["X-RateLimit-Reset"] = str(math.ceil(window[0]))
+        for name, value in g.pop("rate_headers", ()):
+            response.headers[name] = value
         return response

@@ -80,8 +80,7 @@ def _configure(app: Flask) -> None:
                SESSION_COOKIE_SECURE=bool(cfg["HTTPS"]), PERMANENT_SESSION_LIFETIME=8 * 3600)
     if cfg.get("DEBUG") and not cfg.get("TESTING") and env.get("MARKETMAP_ENV", "production") == "production":
         raise RuntimeError("DEBUG is refused in production: the Werkzeug debugger would run code for anyone")
-    if env.get("MARKETMAP_BEHIND_PROXY") == "1":  # only then is X-Forwarded-For the client's, not anyone's
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    cfg.setdefault("BEHIND_PROXY", env.get("MARKETMAP_BEHIND_PROXY") == "1")
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -103,6 +102,14 @@ class _SessionInterface(SecureCookieSessionInterface):
                 response.vary.add("Cookie")
             return
         super().save_session(app, session, response)
+
+
+def wrap_proxy(app: Flask) -> None:
+    """Behind a proxy (MARKETMAP_BEHIND_PROXY=1, and only then: otherwise anyone could claim any address)
+    trust one hop of X-Forwarded-For/-Proto/-Host. Applied last, around the WSGI fast paths too, which
+    count the client's address for the rate limit."""
+    if app.config["BEHIND_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
 
 def csrf_token() -> str:
@@ -256,13 +263,18 @@ def _audit_nonpublic_reads(response):
 def _security_headers(response):
     headers = response.headers
     present = {name.lower() for name, _ in headers.items()}  # one pass, not a scan per header
-    wanted = _HSTS_HEADERS if request.is_secure or current_app.config["HTTPS"] else _SECURITY_HEADERS
+    wanted = security_headers(request.is_secure or current_app.config["HTTPS"])
     headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     # A view may set its own CSP (e.g. a stand-alone report); everything else gets the strict one.
     if "content-security-policy" not in present:
         headers["Content-Security-Policy"] = _swagger_csp(response) if request.endpoint == \
             "api-docs.openapi_swagger_ui" else CSP
     return response
+
+
+def security_headers(secure: bool) -> tuple[tuple[str, str], ...]:
+    """The headers every answer gets (HSTS only over HTTPS); the hook adds the CSP after them."""
+    return _HSTS_HEADERS if secure else _SECURITY_HEADERS
 
 
 def _swagger_csp(response) -> str:

@@ -98,7 +98,7 @@ class RadiusSearch(MethodView):
         found = radius_features(get_reader()[0], lon=centre["lon"], lat=centre["lat"], radius_m=args["radius_m"],
                                 layer=args["layer"], categories=args.get("category"), risk_classes=risk_classes,
                                 risk_grids=_risk_filter_grids(viewer, risk_classes), limit=args["limit"],
-                                disclosure=_disclosure(viewer))
+                                disclosure=disclosure_for(viewer))
         return _collection(found, centre=centre, radius_m=args["radius_m"], layer=args["layer"])
 
 
@@ -108,7 +108,7 @@ class PoiPerimeter(MethodView):
     def get(self, args, poi_id):
         """Operating restricted-trade entities within radius_m metres of one POI (GeoJSON)."""
         poi, found = perimeter_features(get_session(), poi_id=poi_id, radius_m=args["radius_m"],
-                                        categories=args.get("categories"), disclosure=_disclosure(current_viewer()))
+                                        categories=args.get("categories"), disclosure=disclosure_for(current_viewer()))
         return _collection(found, centre=poi, radius_m=float(args["radius_m"]), layer="enterprise")
 
 
@@ -181,7 +181,7 @@ def _plain(row: dict) -> dict:
     return row
 
 
-def _disclosure(viewer: Viewer) -> Disclosure:
+def disclosure_for(viewer: Viewer) -> Disclosure:
     """The rows whose non-public fields this viewer may read, as ``Viewer.sees_grid`` decides it (officials
     and admins: all; supervisors: their grids; everyone else: none), for the projection done in SQL."""
     return Disclosure(public_fields=PUBLIC_ENTERPRISE_FIELDS, all_grids=viewer.role in ("official", "admin"),
@@ -202,12 +202,16 @@ def _risk_filter_grids(viewer: Viewer, risk_classes: list[str] | None) -> frozen
 
 
 def _collection(found: RadiusFeatures, *, centre: dict, radius_m: float, layer: str) -> Response:
-    """The FeatureCollection around features PostgreSQL already serialised: only the small head goes
-    through Python's JSON encoder (it cost more than the query itself at a few hundred rows)."""
     for grid_code, uscc, entity_id in found.disclosed:  # the audit trail enterprise_view would have noted
         note_nonpublic_read("grid", grid_code)
         note_nonpublic_read("enterprise", uscc or entity_id)
-    head = current_app.json.dumps({"type": "FeatureCollection", "layer": layer, "centre": centre,
-                                   "radius_m": radius_m, "count": found.count})
-    body = b"".join((head[:-1].encode(), b', "features": ', found.features_json, b"}"))
+    body = collection_body(current_app.json.dumps, found, centre=centre, radius_m=radius_m, layer=layer)
     return current_app.response_class(body, mimetype="application/json")
+
+
+def collection_body(dumps, found: RadiusFeatures, *, centre: dict, radius_m: float, layer: str) -> bytes:
+    """The FeatureCollection around features PostgreSQL already serialised: only the small head goes
+    through the app's JSON encoder ``dumps`` (it cost more than the query itself at a few hundred rows)."""
+    head = dumps({"type": "FeatureCollection", "layer": layer, "centre": centre, "radius_m": radius_m,
+                  "count": found.count})
+    return b"".join((head[:-1].encode(), b', "features": ', found.features_json, b"}"))
