@@ -38,11 +38,16 @@ inside AS (
     (SELECT 'building', id, name, use, NULL, geom FROM building
      WHERE CAST(:substring AS boolean) AND name LIKE :like LIMIT :k)
     UNION ALL
-    (SELECT 'enterprise', id, name, short_name, short_name, geom FROM enterprise
-     WHERE CAST(:substring AS boolean) AND geom IS NOT NULL AND name LIKE :like LIMIT :k)
-    UNION ALL
-    (SELECT 'enterprise', id, name, short_name, short_name, geom FROM enterprise
-     WHERE CAST(:substring AS boolean) AND geom IS NOT NULL AND short_name LIKE :like LIMIT :k)
+    -- Short names first, full names only for what they leave of :k: an entity found by its short
+    -- name outranks one found in a full name (shorter text, higher score), so when short names fill
+    -- :k the full names (every one starts 重庆市渝北区…, the costliest trigram scan) are not read.
+    (SELECT * FROM (
+        (SELECT 'enterprise' AS source, id, name, short_name AS detail, short_name AS alt, geom FROM enterprise
+         WHERE CAST(:substring AS boolean) AND geom IS NOT NULL AND short_name LIKE :like LIMIT :k)
+        UNION ALL
+        (SELECT 'enterprise', id, name, short_name, short_name, geom FROM enterprise
+         WHERE CAST(:substring AS boolean) AND geom IS NOT NULL AND name LIKE :like LIMIT :k)) e
+     LIMIT :k)
     UNION ALL
     (SELECT 'grid_' || g.level, g.id, g.name, g.code, NULL, ST_PointOnSurface(g.geom)
      FROM grid g JOIN grid_version v ON v.id = g.version_id AND v.status = 'active'
