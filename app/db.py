@@ -38,6 +38,11 @@ class Database:
             g.db_session = self.sessionmaker()
         return g.db_session
 
+    def reader_connection(self) -> Connection:
+        """A pooled connection in autocommit for read-only statements: no BEGIN and ROLLBACK round trips.
+        Closing it returns it to the pool out of autocommit."""
+        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
     def _teardown(self, exc: BaseException | None) -> None:
         reader = g.pop("db_reader", None)
         if reader is not None:
@@ -74,5 +79,5 @@ def get_reader() -> tuple[Session | Connection, bool]:
     if session is not None and session.in_transaction():
         return session, False
     if "db_reader" not in g:
-        g.db_reader = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        g.db_reader = db.reader_connection()
     return g.db_reader, True

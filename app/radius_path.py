@@ -83,7 +83,7 @@ class RadiusSearchPath:
             allowed, _, rate_headers = self.limit.count(environ.get("REMOTE_ADDR"), ENDPOINT)
             if not allowed:
                 return None
-        with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with self.db.reader_connection() as conn:
             found = radius_features(conn, lon=centre["lon"], lat=centre["lat"], radius_m=args["radius_m"],
                                     layer=args["layer"], categories=args.get("category"), limit=args["limit"],
                                     disclosure=self.disclosure)
