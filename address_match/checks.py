@@ -56,14 +56,16 @@ def verdict_for(candidate: Candidate | None) -> str:
 
 
 def check_address(session: Session, address: str, *, industry: str | None = None,
-                  library: AddressLibrary | None = None) -> AddressCheck:
+                  library: AddressLibrary | None = None, with_components: bool = True) -> AddressCheck:
     """Match ``address`` and describe the place; with ``industry``, also the registration rules
-    (restricted trades near schools). Raises AddressError for empty or over-long text."""
+    (restricted trades near schools). ``with_components=False`` skips parsing (a few ms) for callers
+    that do not show the components. Raises AddressError for empty or over-long text."""
     library = library or cached_library(session)
     candidates = library.match(address, k=3)
     best = candidates[0] if candidates else None
+    components = [c._asdict() for c in parse(address)] if with_components else []
     result = AddressCheck(address=address, verdict=verdict_for(best), confidence=best.score if best else 0.0,
-                          components=[c._asdict() for c in parse(address)])
+                          components=components)
     if best is None or result.verdict == "not_found":
         return result
     entry = library.get(best.address_id)

@@ -7,6 +7,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import text
 
+from address_match.checks import check_address
 from address_match.db import load_library
 from address_match.geocode import geocode_enterprises
 
@@ -35,6 +36,14 @@ def test_standard_address_is_matched_with_its_entities(client, session):
     assert body["building"]["footprint"]["type"] == "Polygon"
     assert isinstance(body["in_free_trade_zone"], bool)
     assert {c["label"] for c in body["components"]} & {"road", "roadno", "district"}
+
+
+def test_check_without_components_gives_the_same_verdict(session):
+    busy = _busy_address(session)
+    full = check_address(session, busy["standard_text"])
+    bare = check_address(session, busy["standard_text"], with_components=False)
+    assert full.components and bare.components == []
+    assert {**full.to_dict(), "components": []} == bare.to_dict()
 
 
 def test_address_written_as_people_write_it_is_matched(client, session):
