@@ -54,7 +54,12 @@ bench-quick: $(VENV)/.bench-installed
 lint: setup
 	$(VENV)/bin/ruff check .
 
-model: setup
+# The models' training needs PyTorch and scikit-learn (the `train` extra); serving needs neither.
+$(VENV)/.train-installed: $(STAMP)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[train]' --config-settings editable_mode=compat
+	touch $@
+
+model: $(VENV)/.train-installed
 	$(PY) -m address_match.train
 
 clean:

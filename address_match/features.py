@@ -1,4 +1,5 @@
-"""Character features for the CRF address parser (shared by training and tagging)."""
+"""Per-character dictionary, digit-run, affix and lexicon features for the address tagger
+(shared by training and tagging; the networks embed the characters themselves)."""
 
 from __future__ import annotations
 
@@ -193,7 +194,7 @@ def learn_lexicon(gold: list[tuple[str, list[tuple[str, int, int]]]], min_count:
 def jackknife_lexicons(gold: list, folds: int = LEXICON_FOLDS, min_count: int = LEXICON_MIN_COUNT
                        ) -> list[dict[str, str]]:
     """One lexicon per fold, each learnt without that fold: training line ``i`` is featurised
-    with lexicon ``i % folds``, so the CRF learns how far to trust a match on unseen text
+    with lexicon ``i % folds``, so the tagger learns how far to trust a match on unseen text
     rather than on the very spans the lexicon was built from."""
     return [learn_lexicon([g for i, g in enumerate(gold) if i % folds != k], min_count) for k in range(folds)]
 
@@ -226,7 +227,6 @@ def sentence_features(text: str, lexicon_table: dict[str, str] | None = None) ->
     """One feature list per character of ``text`` (``lexicon_table``: the span lexicon to
     use, by default the shipped one; training passes each fold's own)."""
     chars = fold(text)
-    padded = "^^^" + chars + "$$$"
     types = "PPP" + "".join(_ctype(c) for c in chars) + "PPP"
     dicts, runs = _dict_marks(chars), _run_marks(chars)
     reps, lands, affix = _repeat_marks(chars), _landmark_marks(chars), _affix_marks(chars)
@@ -234,13 +234,7 @@ def sentence_features(text: str, lexicon_table: dict[str, str] | None = None) ->
     out = []
     for i in range(len(chars)):
         j = i + 3
-        feats = [
-            "b", f"c={padded[j]}", f"c-1={padded[j - 1]}", f"c+1={padded[j + 1]}",
-            f"c-2={padded[j - 2]}", f"c+2={padded[j + 2]}", f"c-3={padded[j - 3]}", f"c+3={padded[j + 3]}",
-            f"bl={padded[j - 1:j + 1]}", f"br={padded[j:j + 2]}", f"bll={padded[j - 2:j]}",
-            f"brr={padded[j + 1:j + 3]}", f"tri={padded[j - 1:j + 2]}", f"t={types[j - 1:j + 2]}",
-            f"sk={padded[j - 1]}{padded[j + 1]}", f"tw={types[j - 2:j + 3]}",
-        ]
+        feats = [f"t={types[j - 1:j + 2]}", f"tw={types[j - 2:j + 3]}"]
         feats += dicts[i] + runs[i] + reps[i] + lands[i] + affix[i] + lex[i]
         feats += [f"n{f}" for f in dicts[i + 1] if f.startswith("df")] if i + 1 < len(chars) else ["eos"]
         feats += [f"p{f}" for f in dicts[i - 1] if f.startswith("df")] if i else ["bos"]

@@ -1,6 +1,6 @@
 """Fast rule-based extraction of the fields used for comparing and matching addresses.
 
-Works on normalised text (see ``normalize``) in a few microseconds, which the CRF parser
+Works on normalised text (see ``normalize``) in a few microseconds, which the neural parser
 cannot: division chain, road phrase and door number, building/unit/floor/room numbers, and
 the remaining name text (estate, building or shop name).
 """

@@ -1,9 +1,9 @@
 """Address parsing: split an address into labelled components (prov, road, roadno, poi…).
 
-A linear-chain CRF over characters with BIOES tags (``data/parser.crfsuite``, trained by
-``python -m address_match.train`` on the NAACL 2019 Chinese address corpus) with
-character n-gram, digit-run, division-dictionary, span-affix and span-lexicon features
-(see ``features``).
+An average of BiLSTM-CRF networks over characters with BIOES tags (``data/parser_tagger.npz``,
+trained by ``python -m address_match.train`` on the NAACL 2019 Chinese address corpus; see
+``tagger``). Besides each character and its neighbours, the networks read the division-dictionary,
+digit-run, span-affix and span-lexicon features of ``features``.
 """
 
 from __future__ import annotations
@@ -12,13 +12,16 @@ from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
 
-from .features import sentence_features
+import numpy as np
+
+from .features import fold, sentence_features
 from .normalize import check_text
+from .tagger import Tagger
 
 LABELS = ("country", "prov", "city", "district", "devzone", "town", "community", "road", "subroad",
           "roadno", "subroadno", "poi", "subpoi", "houseno", "cellno", "floorno", "roomno", "person",
           "assist", "redundant", "otherinfo")
-MODEL_FILE = "parser.crfsuite"
+MODEL_FILE = "parser_tagger.npz"
 
 
 class Component(NamedTuple):
@@ -31,16 +34,13 @@ class Component(NamedTuple):
 
 
 @lru_cache(maxsize=1)
-def _tagger():
-    import pycrfsuite
-
-    tagger = pycrfsuite.Tagger()
+def _tagger() -> Tagger:
     path = resources.files("address_match") / "data" / MODEL_FILE
     with resources.as_file(path) as real_path:
         if not real_path.exists():
-            raise FileNotFoundError(f"parser model missing: {real_path} (run python -m address_match.train)")
-        tagger.open(str(real_path))
-    return tagger
+            raise FileNotFoundError(f"parser model missing: {real_path} (run make model)")
+        with np.load(real_path) as arrays:
+            return Tagger(arrays)
 
 
 def parse(text: str) -> list[Component]:
@@ -60,7 +60,7 @@ def parse(text: str) -> list[Component]:
 def _parse_cached(text: str) -> list[Component]:
     stripped = [(i, ch) for i, ch in enumerate(text) if not ch.isspace()]
     body = "".join(ch for _, ch in stripped)
-    tags = _tagger().tag(sentence_features(body))
+    tags = _tagger().tag(fold(body), sentence_features(body))
     spans = tags_to_spans(tags)
     return [Component(lbl, text[stripped[s][0] : stripped[e - 1][0] + 1], stripped[s][0], stripped[e - 1][0] + 1)
             for lbl, s, e in spans]

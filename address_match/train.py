@@ -2,9 +2,10 @@
 
 Run ``python -m address_match.train [--shared /work/shared/data] [--only scorer]``
 (the ``make model`` target). Writes ``address_match/data/divisions.tsv.gz``,
-``address_match/data/parser.crfsuite`` (with ``parser_affixes.json`` and ``parser_lexicon.json``) and
+``address_match/data/parser_tagger.npz`` (with ``parser_affixes.json`` and ``parser_lexicon.json``) and
 ``address_match/data/scorer.json``.
-Training the scorer needs scikit-learn (a training-only dependency; inference does not).
+Training needs PyTorch (the tagger) and scikit-learn (the scorer): ``pip install -e '.[train]'``,
+which ``make model`` does. Inference needs neither.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .dictionaries import write_divisions
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+NETWORKS = 3
 
 
 def read_gold(path: Path) -> list[tuple[str, list[tuple[str, int, int]]]]:
@@ -32,28 +34,31 @@ def read_gold(path: Path) -> list[tuple[str, list[tuple[str, int, int]]]]:
     return out
 
 
-def train_parser(train_file: Path, model_file: Path, iterations: int) -> None:
+def train_parser(train_file: Path, aux_file: Path, model_file: Path, networks: int) -> None:
     """Learn the span affix table and the span lexicon (``parser_affixes.json``,
-    ``parser_lexicon.json``, beside the model) from the same training file, then fit the CRF
-    (BIOES tags, L-BFGS with small L1/L2) and save it. Each training line sees the lexicon
-    learnt without its own fold (``features.jackknife_lexicons``)."""
-    import pycrfsuite
-
+    ``parser_lexicon.json``, beside the model) from the training file, then train ``networks``
+    BiLSTM-CRFs (seeds 1…n) and save them together (``tagger_training``). ``aux_file``, a corpus
+    with other labelling conventions, trains the networks' shared layers through its own output."""
     from . import features as feats
-    from .parse import spans_to_tags
+    from .parse import LABELS
+    from .tagger_training import bioes_tags, examples_from_gold, train_tagger
 
     gold = read_gold(train_file)
     _write_json(model_file.parent / feats.AFFIX_FILE, feats.learn_affixes(gold))
     _write_json(model_file.parent / feats.LEXICON_FILE, feats.learn_lexicon(gold))
     feats.affixes.cache_clear()
     feats.lexicon.cache_clear()
-    folds = feats.jackknife_lexicons(gold)
-    trainer = pycrfsuite.Trainer(verbose=False)
-    for i, (text, spans) in enumerate(gold):
-        trainer.append(feats.sentence_features(text, folds[i % feats.LEXICON_FOLDS]), spans_to_tags(len(text), spans))
-    trainer.set_params({"c1": 0.02, "c2": 0.05, "max_iterations": iterations,
-                        "feature.possible_transitions": True, "feature.minfreq": 1})
-    trainer.train(str(model_file))
+    train_tagger(examples_from_gold(gold, LABELS), bioes_tags(LABELS), model_file,
+                 seeds=tuple(range(1, networks + 1)), auxiliary=auxiliary_corpus(aux_file))
+
+
+def auxiliary_corpus(path: Path):
+    """The swei412 training split as an ``Auxiliary`` corpus, with its own label set."""
+    from .tagger_training import Auxiliary, bioes_tags, examples_from_gold
+
+    gold = [row for row in read_gold(path) if row[0]]
+    labels = tuple(sorted({s[0] for _, spans in gold for s in spans}))
+    return Auxiliary(examples_from_gold(gold, labels, jackknife=False), bioes_tags(labels))
 
 
 def _write_json(path: Path, table: dict) -> None:
@@ -63,11 +68,13 @@ def _write_json(path: Path, table: dict) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = _args(argv)
     shared = Path(args.shared)
+    parsing = shared / "address_parsing"
     started = time.perf_counter()
     if args.tune:
         from .parser_tuning import tune
 
-        tune(read_gold(shared / "address_parsing" / "naacl2019_train.jsonl"), args.iterations)
+        tune(read_gold(parsing / "naacl2019_train.jsonl"), parsing / "swei412_train.jsonl",
+             tuple(range(1, args.networks + 1)))
         return
     if args.only in ("all", "parser"):
         rows = write_divisions(shared / "admin_divisions", DATA_DIR / "divisions.tsv.gz")
@@ -75,8 +82,8 @@ def main(argv: list[str] | None = None) -> None:
         from .divisions import gazetteer
 
         gazetteer.cache_clear()
-        model = DATA_DIR / "parser.crfsuite"
-        train_parser(shared / "address_parsing" / "naacl2019_train.jsonl", model, args.iterations)
+        model = DATA_DIR / "parser_tagger.npz"
+        train_parser(parsing / "naacl2019_train.jsonl", parsing / "swei412_train.jsonl", model, args.networks)
         print(f"parser model: {model} ({model.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.0f} s")
     if args.only in ("all", "scorer"):
         from .scorer_training import train_scorer
@@ -88,11 +95,11 @@ def main(argv: list[str] | None = None) -> None:
 def _args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", default=str(DEFAULT_SHARED), help="shared data folder")
-    parser.add_argument("--iterations", type=int, default=250, help="L-BFGS iterations")
+    parser.add_argument("--networks", type=int, default=NETWORKS, help="BiLSTM-CRFs averaged in the parser")
     parser.add_argument("--only", choices=("all", "parser", "scorer"), default="all",
                         help="train only the parser (with the dictionaries) or only the pair scorer")
     parser.add_argument("--tune", action="store_true",
-                        help="only report parser c1/c2 choices on a held-out seventh of the training file")
+                        help="only report the parser's F1 on a held-out seventh of the training file")
     return parser.parse_args(argv)
 
 
