@@ -28,7 +28,7 @@ from variants import variant  # noqa: E402
 from address_match import AddressLibrary, compare, extract, normalize, parse  # noqa: E402
 from address_match.compare import prepared  # noqa: E402
 from address_match.normalize import _normalize_cached  # noqa: E402
-from address_match.parse import LABELS  # noqa: E402
+from address_match.parse import LABELS, _parse_cached  # noqa: E402
 from address_match.train import read_gold  # noqa: E402
 
 LEVEL_CODE = {"none": 0, "partial": 1, "exact": 2}
@@ -40,16 +40,21 @@ def need(path: Path) -> Path:
     return path
 
 
-def parse_f1(path: Path, limit: int | None) -> tuple[float, int]:
-    """Micro-F1 over exact (label, start, end); gold labels outside the NAACL set are ignored."""
+def parse_f1(path: Path, limit: int | None) -> tuple[float, int, list[float]]:
+    """Micro-F1 over exact (label, start, end); gold labels outside the NAACL set are ignored.
+    Also each line's parse time in ms (the parse cache is cleared first)."""
     gold_rows = read_gold(need(path))[:limit]
+    _parse_cached.cache_clear()
     tp = fp = fn = 0
+    times_ms = []
     for text, spans in gold_rows:
         gold = {s for s in spans if s[0] in LABELS}
+        t = time.perf_counter()
         pred = {(c.label, c.start, c.end) for c in parse(text)}
+        times_ms.append((time.perf_counter() - t) * 1000)
         tp, fp, fn = tp + len(pred & gold), fp + len(pred - gold), fn + len(gold - pred)
     p, r = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-    return 2 * p * r / max(p + r, 1e-9), len(gold_rows)
+    return 2 * p * r / max(p + r, 1e-9), len(gold_rows), times_ms
 
 
 def compare_scores(path: Path) -> dict:
@@ -222,7 +227,13 @@ def render(r: dict) -> str:
 
 def _parse_rows(r: dict) -> list[str]:
     return [f"| parse micro-F1, NAACL dev ({r['naacl'][1]} lines) | {r['naacl'][0]:.3f} | ≥ 0.90 |",
-            f"| parse micro-F1, swei412 dev, shared labels ({r['swei'][1]} lines) | {r['swei'][0]:.3f} | report |"]
+            f"| parse micro-F1, swei412 dev, shared labels ({r['swei'][1]} lines) | {r['swei'][0]:.3f} | report |",
+            f"| parse time per NAACL dev line, mean / p99 | {statistics.mean(r['naacl'][2]):.2f} / "
+            f"{_p99(r['naacl'][2]):.2f} ms | report |"]
+
+
+def _p99(values: list[float]) -> float:
+    return sorted(values)[int(len(values) * 0.99)]
 
 
 def _compare_rows(c: dict, pps: tuple[float, float, float, float]) -> list[str]:
