@@ -7,7 +7,8 @@ affix and lexicon features of ``features.sentence_features``. Their emission sco
 transition scores are averaged, and one Viterbi pass over BIOES tags picks the sequence.
 
 All networks of one file share their vocabularies and run in one batched loop over the
-characters, so the ensemble costs little more than a single network.
+characters (one Python loop however many networks there are; the arithmetic still grows with
+their number: about 3.3 ms an address for four).
 """
 
 from __future__ import annotations
