@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .features import LEXICON_FOLDS, fold, jackknife_lexicons, sentence_features
+from .parse import spans_to_tags
 from .tagger import character_pairs
 
 # Chosen on a held-out seventh of the NAACL training file: held-out F1 peaked after 9–12 epochs and
@@ -51,6 +53,9 @@ class Auxiliary:
 
 @dataclass
 class Vocabulary:
+    """What the networks embed, in id order: every character, the character pairs and the feature
+    strings seen at least twice (id 1 is the unknown, 0 padding), and the tags they predict."""
+
     tags: list[str]
     chars: list[str]
     pairs: list[str]
@@ -78,9 +83,6 @@ def examples_from_gold(gold: list[tuple[str, list]], labels: tuple[str, ...], *,
     overlapping an earlier one dropped, with the current affix table and span lexicon. With
     ``jackknife`` each row sees the lexicon learnt without its own fold
     (``features.jackknife_lexicons``), as an unseen address would."""
-    from .features import LEXICON_FOLDS, fold, jackknife_lexicons, sentence_features
-    from .parse import spans_to_tags
-
     folds = jackknife_lexicons(gold) if jackknife else None
     return [Example(fold(text), sentence_features(text, folds[i % LEXICON_FOLDS] if folds else None),
                     spans_to_tags(len(text), _disjoint([s for s in spans if s[0] in labels])))
