@@ -19,7 +19,7 @@ from .dictionaries import write_divisions
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-NETWORKS = 3
+NETWORKS = 4  # the shipped parser_tagger.npz holds four (w_in has 8 = 4 × 2 directions)
 
 
 def read_gold(path: Path) -> list[tuple[str, list[tuple[str, int, int]]]]:
