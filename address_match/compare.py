@@ -12,7 +12,7 @@ from .errors import AddressError
 from .fields import Fields, extract_normalized
 from .normalize import normalize_uncached
 from .pairs import Side, pair_tokens, side
-from .scorer import load_scorer
+from .scorer import Scorer, load_scorer
 
 # Rule thresholds (``judge``) set on half of the CCKS 2021 dev queries (see bench/bench_address.py).
 NAME_SAME = 90.0
@@ -44,7 +44,7 @@ def compare(a: str, b: str) -> Verdict:
 
     Raises AddressError for empty or over-long input.
     """
-    return _relate_sides(prepared(a), prepared(b))
+    return relate_sides(prepared(a), prepared(b))
 
 
 @lru_cache(maxsize=65536)
@@ -60,11 +60,13 @@ def prepared(text: str) -> Side:
 def relate(fa: Fields, fb: Fields, na: str, nb: str) -> Verdict:
     """The learned verdict for extracted fields ``fa``/``fb`` and normalised texts ``na``/``nb``."""
     letters = load_scorer().letter_filter
-    return _relate_sides(side(fa, na, letters), side(fb, nb, letters))
+    return relate_sides(side(fa, na, letters), side(fb, nb, letters))
 
 
-def _relate_sides(a: Side, b: Side) -> Verdict:
-    p_none, p_partial, p_exact = load_scorer().probabilities(pair_tokens(a, b))
+def relate_sides(a: Side, b: Side, scorer: Scorer | None = None) -> Verdict:
+    """``compare`` of two prepared sides (``pairs.side``), by ``scorer`` (the shipped one when None;
+    the sides must be made with its ``letter_filter``)."""
+    p_none, p_partial, p_exact = (scorer or load_scorer()).probabilities(pair_tokens(a, b))
     score = round(p_partial / 2 + p_exact, 4)
     reasons = _reasons(a, b)
     if _same_fields(a, b):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .fields import extract
 from .normalize import normalize
-from .pairs import letter_filter, pair_tokens, side
+from .pairs import Side, letter_filter, pair_tokens, side
 from .scorer import Scorer
 
 C_GRID = (0.01, 0.02, 0.03, 0.05, 0.1)
@@ -23,6 +23,11 @@ MIN_COUNT = 3  # tokens seen fewer times in training are dropped
 # a little on every compare (pairs.side), and the rare ones add nothing in cross-validation.
 LETTER_MIN_COUNT = 800
 _LETTER_TOKENS = ("ao=", "bo=")
+# The learning curve (``learning_curve``): shares of the training queries, and how many different
+# draws of each share below the whole are trained and scored.
+CURVE_SHARES = (0.25, 0.5, 0.75, 1.0)
+CURVE_DRAWS = 3
+LEVELS = {"none": 0, "partial": 1, "exact": 2}
 
 
 def read_pairs(path: Path) -> list[tuple[str, str, int]]:
@@ -53,9 +58,19 @@ def letter_vocabulary(docs: list[list[str]]) -> str:
 
 def train_scorer(ccks_file: Path, out_file: Path) -> dict:
     """Fit the multinomial logistic regression on the even half and write its weights as JSON."""
+    rows = [r for r in read_pairs(ccks_file) if is_training_query(r[0])]
+    scorer, stats = fit_scorer(rows)
+    scorer.meta = {"trained_on": "CCKS 2021 round-1 dev, queries with even CRC32", "pairs": len(rows),
+                   "C": stats["C"], "cv_accuracy": stats["cv_accuracy"]}
+    out_file.write_text(scorer.to_json(), encoding="utf-8")
+    return stats
+
+
+def fit_scorer(rows: list[tuple[str, str, int]]) -> tuple[Scorer, dict]:
+    """The scorer fitted on ``rows`` (its letters, tokens and regularisation all chosen on them), and what
+    was chosen."""
     from sklearn.feature_extraction import DictVectorizer
 
-    rows = [r for r in read_pairs(ccks_file) if is_training_query(r[0])]
     docs = [tokens_of(q, c) for q, c, _ in rows]
     letters = letter_vocabulary(docs)
     docs = [[t for t in doc if not t.startswith(_LETTER_TOKENS) or t[3:] in letters] for doc in docs]
@@ -67,10 +82,9 @@ def train_scorer(ccks_file: Path, out_file: Path) -> dict:
     c, cv_acc = _choose_c(x, y, groups)
     model = _fit(x, y, c)
     weights = {name: list(model.coef_[:, j]) for j, name in enumerate(vec.feature_names_)}
-    meta = {"trained_on": "CCKS 2021 round-1 dev, queries with even CRC32", "pairs": len(rows),
-            "C": c, "cv_accuracy": round(cv_acc, 4)}
-    out_file.write_text(Scorer(weights, list(model.intercept_), meta, letters).to_json(), encoding="utf-8")
-    return {"pairs": len(rows), "tokens": len(weights), "letters": len(letters), "C": c, "cv_accuracy": round(cv_acc, 4)}
+    stats = {"pairs": len(rows), "tokens": len(weights), "letters": len(letters), "C": c,
+             "cv_accuracy": round(cv_acc, 4)}
+    return Scorer(weights, list(model.intercept_), None, letters), stats
 
 
 def _fit(x, y, c: float):
@@ -89,3 +103,41 @@ def _fit_estimator(c: float):
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=c, max_iter=3000)
+
+
+def in_share(query: str, share: float, draw: int) -> bool:
+    """Whether ``query`` is among the ``share`` of queries that ``draw`` picks; the shares of one draw
+    are nested (a quarter inside the half inside three quarters)."""
+    return zlib.crc32(f"{draw}|{query}".encode()) % 1000 < share * 1000
+
+
+def learning_curve(ccks_file: Path, shares: tuple[float, ...] = CURVE_SHARES,
+                   draws: int = CURVE_DRAWS) -> list[dict]:
+    """Held-out accuracy of ``compare`` with scorers fitted on shares of the training queries: how much
+    more labelled data would buy. Each share but the whole is drawn ``draws`` times; every fit is scored
+    on the whole odd half, as ``bench/bench_address.py`` scores the shipped scorer."""
+    rows = read_pairs(ccks_file)
+    train = [r for r in rows if is_training_query(r[0])]
+    held = [r for r in rows if not is_training_query(r[0])]
+    curve = []
+    for share in shares:
+        fits = [[r for r in train if in_share(r[0], share, draw)] for draw in range(draws if share < 1 else 1)]
+        accuracy = [held_out_accuracy(fit_scorer(subset)[0], held) for subset in fits]
+        curve.append({"share": share, "pairs": round(sum(map(len, fits)) / len(fits)),
+                      "accuracy": round(sum(accuracy) / len(accuracy), 4), "draws": [round(a, 4) for a in accuracy]})
+    return curve
+
+
+def held_out_accuracy(scorer: Scorer, rows: list[tuple[str, str, int]]) -> float:
+    """The share of ``rows`` whose label ``compare`` would give with ``scorer`` in place of the shipped one."""
+    from .compare import relate_sides
+
+    keep, sides = scorer.letter_filter, {}
+
+    def side_of(text: str) -> Side:
+        if text not in sides:
+            sides[text] = side(extract(text), normalize(text), keep)
+        return sides[text]
+
+    hits = sum(LEVELS[relate_sides(side_of(q), side_of(c), scorer).level] == label for q, c, label in rows)
+    return hits / len(rows)

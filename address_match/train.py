@@ -90,14 +90,20 @@ def main(argv: list[str] | None = None) -> None:
 
         stats = train_scorer(shared / "address_relevance" / "ccks2021_round1_dev.tsv", DATA_DIR / "scorer.json")
         print(f"scorer: {stats} in {time.perf_counter() - started:.0f} s")
+    if args.only == "curve":
+        from .scorer_training import learning_curve
+
+        for point in learning_curve(shared / "address_relevance" / "ccks2021_round1_dev.tsv"):
+            print(f"{point['pairs']:>6} training pairs: held-out accuracy {point['accuracy']:.4f} {point['draws']}")
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", default=str(DEFAULT_SHARED), help="shared data folder")
     parser.add_argument("--networks", type=int, default=NETWORKS, help="BiLSTM-CRFs averaged in the parser")
-    parser.add_argument("--only", choices=("all", "parser", "scorer"), default="all",
-                        help="train only the parser (with the dictionaries) or only the pair scorer")
+    parser.add_argument("--only", choices=("all", "parser", "scorer", "curve"), default="all",
+                        help="train only the parser (with the dictionaries) or only the pair scorer; curve: "
+                             "write nothing, report the scorer's held-out accuracy against training pairs")
     parser.add_argument("--tune", action="store_true",
                         help="only report the parser's F1 on a held-out seventh of the training file")
     return parser.parse_args(argv)

@@ -7,10 +7,11 @@ import zlib
 import pytest
 
 from address_match import AddressError, compare, extract, normalize
-from address_match.compare import relate
+from address_match.compare import prepared, relate, relate_sides
 from address_match.pairs import FIELDS, RELATED, field_relation, field_relations, letter_filter, side, tail_inside
 from address_match.scorer import Scorer, load_scorer
-from address_match.scorer_training import is_training_query, tokens_of
+from address_match.scorer_training import LEVELS, held_out_accuracy, in_share, is_training_query, read_pairs, tokens_of
+from tests.conftest import shared_data
 
 CASES = [
     ("重庆市渝北区新牌坊二路12号3栋", "新牌坊二路十二号3号楼", "exact"),
@@ -147,6 +148,30 @@ def test_relate_on_extracted_fields_agrees_with_compare():
     a, b = "江苏省南京市秦淮区洪武路街道洪武路199号长发银座a座5楼", "洪武路199号长发银座A座"
     na, nb = normalize(a), normalize(b)
     assert relate(extract(a), extract(b), na, nb) == compare(a, b)
+
+
+def test_relate_sides_with_a_scorer_given_uses_that_scorer():
+    a, b = prepared("重庆市渝北区新牌坊二路12号3栋"), prepared("重庆市渝北区新牌坊二路14号")
+    assert relate_sides(a, b, load_scorer()) == relate_sides(a, b)
+    only_none = Scorer({}, [5.0, 0.0, 0.0])
+    assert relate_sides(a, b, only_none).level == "none" != relate_sides(a, b).level
+
+
+def test_held_out_accuracy_is_the_share_compare_gets_right():
+    held = [r for r in read_pairs(shared_data("address_relevance/ccks2021_round1_dev.tsv"))
+            if not is_training_query(r[0])][:300]
+    right = sum(LEVELS[compare(q, c).level] == label for q, c, label in held)
+    assert held_out_accuracy(load_scorer(), held) == right / len(held)
+    assert held_out_accuracy(Scorer({}, [5.0, 0.0, 0.0]), held) < right / len(held)
+
+
+def test_learning_curve_shares_are_nested_and_about_their_size():
+    queries = [f"测试路{n}号" for n in range(4000)]
+    for draw in range(3):
+        picked = {share: {q for q in queries if in_share(q, share, draw)} for share in (0.25, 0.5, 0.75, 1.0)}
+        assert picked[0.25] <= picked[0.5] <= picked[0.75] <= picked[1.0] == set(queries)
+        assert 850 < len(picked[0.25]) < 1150 and 1850 < len(picked[0.5]) < 2150
+    assert {q for q in queries if in_share(q, 0.5, 0)} != {q for q in queries if in_share(q, 0.5, 1)}
 
 
 @pytest.mark.parametrize(("a", "b", "level"), [
