@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # parse as the server does (app/__init__.py), before numpy loads
 
 from rapidfuzz import fuzz, process  # noqa: E402
 from variants import variant  # noqa: E402
