@@ -31,9 +31,8 @@ from address_match.compare import prepared  # noqa: E402
 from address_match.normalize import _normalize_cached  # noqa: E402
 from address_match.parse import _parse_cached  # noqa: E402
 from address_match.parser_tuning import span_f1  # noqa: E402
+from address_match.scorer_training import LEVELS  # noqa: E402
 from address_match.train import read_gold  # noqa: E402
-
-LEVEL_CODE = {"none": 0, "partial": 1, "exact": 2}
 
 
 def need(path: Path) -> Path:
@@ -65,7 +64,7 @@ def compare_scores(path: Path) -> dict:
     held = [r for r in rows if zlib.crc32(r[0].encode()) % 2 == 1]
     confusion = collections.Counter()
     for query, cand, label in held:
-        confusion[(int(label), LEVEL_CODE[compare(query, cand).level])] += 1
+        confusion[(int(label), LEVELS[compare(query, cand).level])] += 1
     f1 = [_f1(confusion, k) for k in range(3)]
     acc = sum(confusion[(k, k)] for k in range(3)) / len(held)
     return {"n": len(held), "acc": acc, "f1": f1, "macro": sum(f1) / 3, "rows": rows}
