@@ -34,6 +34,10 @@ _UNIT_WORD = re.compile(r"(?P<building>(?<=[0-9A-Z])(?:号楼|幢楼|座楼|栋�
 _UNIT_WORD_AT = re.compile(r"[0-9A-Z](?:号楼|栋楼|[幢座楼F房户])")
 _UNIT_OF = {"building": "栋", "floor": "层", "room": "室"}
 _PREFIX_LEVELS = ("prov", "city", "district")
+# After a short division name, what makes it the head of a street, town or estate name instead
+# (南京东路, 仙桃街道, 福安街, 中山二路): such a short name is not spelt in full.
+_PLACE_AFTER = re.compile(r"[东南西北中]?[一二三四五六七八九十0-9]{0,3}"
+                          r"(?:大道|大街|街道|街|路|道|巷|胡同|镇|乡|村|社区|里|弄|桥|广场|花园|小区|新村|新城)")
 
 
 @lru_cache(maxsize=1)
@@ -134,7 +138,7 @@ def _strip_punctuation(text: str) -> str:
 def expand_division_prefix(text: str) -> str:
     """Spell the leading province/city/district names in full where the short form is
     unambiguous and another division name follows or precedes it (重庆渝北 → 重庆市渝北区;
-    南京路 stays)."""
+    南京路 stays, and so does 南京东路 after 上海市黄浦区)."""
     table, heads = _prefix_table()
     if text[:2] not in heads:  # most text that starts with no division name
         return text
@@ -144,6 +148,8 @@ def expand_division_prefix(text: str) -> str:
         if hit is None:
             break
         end, full = hit
+        if full is not None and _PLACE_AFTER.match(text, end):
+            break  # a street or town named after a division (南京东路), not the division
         if full is None or not (prev_division or _prefix_hit(table, heads, text, end)):
             full = text[i:end]
         parts.append(full)

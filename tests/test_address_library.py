@@ -40,6 +40,18 @@ def test_len_get_and_levels(library):
     assert library.match("新牌坊二路12号金港国际3栋")[0].level == "exact"
 
 
+@pytest.mark.parametrize(("entry", "query"), [
+    ("重庆市渝北区仙桃街道空府街35号", "重庆市渝北区空府街35号"),
+    ("重庆市渝北区双龙湖街道福安街12号", "渝北区福安街12号"),
+    ("上海市黄浦区南京东路100号", "上海黄浦区南京东路100号"),
+])
+def test_a_street_or_town_named_after_a_city_is_no_other_district(entry, query):
+    """仙桃街道, 福安街 and 南京东路 once read as 仙桃市, 福安市 and 南京市: the query then named "another
+    district" than the library's and matched nothing."""
+    top = AddressLibrary([(1, entry, 106.5, 29.6, "B1")]).match(query, k=1)
+    assert top and top[0].address_id == 1 and top[0].level == "exact", top
+
+
 def test_no_candidates_for_unknown_place(library):
     assert library.match("上海市浦东新区世纪大道100号") == []
 
