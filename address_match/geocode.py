@@ -25,6 +25,9 @@ from .errors import AddressError
 from .library import AddressLibrary
 
 SOURCE = "address_library"
+# This transaction's results, one row per entity geocoded (id, address_id, building_id, lon, lat, level,
+# score), until it commits: for callers that go on with the rows just placed (their grids).
+RESULTS_TABLE = "_geocode"
 RESULT_COLUMNS = ("address_id", "building_id", "lon", "lat", "level", "score")
 PARALLEL_FROM = 20_000  # distinct texts; below this, forking workers costs more than it saves
 CHUNK = 5_000  # texts per work unit (and per progress tick)
@@ -33,12 +36,12 @@ _PENDING_SQL = """
     SELECT id, coalesce(operating_address, registered_address) FROM enterprise
     WHERE coalesce(operating_address, registered_address) IS NOT NULL {where} ORDER BY id
 """
-_APPLY_SQL = text("""
+_APPLY_SQL = text(f"""
     UPDATE enterprise e
     SET address_id = g.address_id, building_id = g.building_id, geocode_level = g.level,
         geocode_score = g.score, geocode_source = :source, updated_at = now(),
         geom = CASE WHEN g.lon IS NULL THEN e.geom ELSE ST_SetSRID(ST_MakePoint(g.lon, g.lat), 4326) END
-    FROM _geocode g
+    FROM {RESULTS_TABLE} g
     WHERE e.id = g.id AND (e.address_id IS DISTINCT FROM g.address_id OR e.geocode_level IS DISTINCT FROM g.level
                            OR e.geocode_source IS DISTINCT FROM :source)
 """)
@@ -141,13 +144,13 @@ def _pending(session: Session, *, every: bool, ids: Iterable[int] | None) -> lis
 
 
 def _apply(session: Session, results: pd.DataFrame) -> int:
-    session.execute(text("""
-        CREATE TEMP TABLE IF NOT EXISTS _geocode (id bigint, address_id bigint, building_id bigint,
+    session.execute(text(f"""
+        CREATE TEMP TABLE IF NOT EXISTS {RESULTS_TABLE} (id bigint, address_id bigint, building_id bigint,
             lon float8, lat float8, level text, score numeric) ON COMMIT DROP
     """))
-    session.execute(text("TRUNCATE _geocode"))
-    copy_frame(session, "_geocode", results[["id", *RESULT_COLUMNS]])
-    session.execute(text("ANALYZE _geocode"))
+    session.execute(text(f"TRUNCATE {RESULTS_TABLE}"))
+    copy_frame(session, RESULTS_TABLE, results[["id", *RESULT_COLUMNS]])
+    session.execute(text(f"ANALYZE {RESULTS_TABLE}"))
     return session.execute(_APPLY_SQL, {"source": SOURCE}).rowcount
 
 

@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from address_match import AddressError
 from address_match.batch import check_row, read_addresses, write_results
 from address_match.db import cached_library
-from address_match.geocode import geocode_enterprises
+from address_match.geocode import RESULTS_TABLE, geocode_enterprises
 
 
 def _session():
@@ -51,9 +52,23 @@ def geocode(every: bool) -> None:
     """Geocode entities from their registered address through the address library."""
     session = _session()
     with tqdm(desc="地理编码", unit="户") as bar:
-        counts = geocode_enterprises(session, every=every, progress=bar.update)
+        counts = geocode_and_grid(session, every=every, progress=bar.update)
     session.commit()
     click.echo(", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+
+def geocode_and_grid(session: Session, *, every: bool = False, progress=None) -> dict:
+    """Geocode the entities without a point (``every``: all of them), then put the ones it placed in
+    their grid of the active version: the geocoder's counts, and ``gridded``, the rows whose grid it wrote.
+    The caller commits."""
+    from gridding.assign import assign_rows
+    from gridding.versions import active_version
+
+    counts = geocode_enterprises(session, every=every, progress=progress)
+    version = active_version(session)
+    counts["gridded"] = assign_rows(session, version_id=version["id"], table="enterprise",
+                                    ids_sql=f"SELECT id FROM {RESULTS_TABLE}") if version else 0
+    return counts
 
 
 commands = [address_group, geocode]

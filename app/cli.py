@@ -70,24 +70,35 @@ def demo_build(enterprises: int, seed: int, if_empty: bool) -> None:
         click.echo("demo district already loaded: reusing it")
         return
     counts = build_demo(engine, enterprises=enterprises, seed=seed, progress=True)
-    after_demo_build(engine)
+    placed = after_demo_build(engine)
     for table, n in counts.items():
         click.echo(f"{table:>20} {n:>10,}")
+    click.echo("registered without a point, geocoded: " + ", ".join(f"{k} {v:,}" for k, v in placed.items()))
 
 
-def after_demo_build(engine, *, classify: bool = True) -> None:
-    """Derived data the demo needs once its tables are loaded: risk classes, then economy aggregates
-    (whose entity counts are by class)."""
+def after_demo_build(engine, *, classify: bool = True) -> dict:
+    """Derived data the demo needs once its tables are loaded: the entities registered without a point
+    geocoded (the geocoder's counts are returned), every entity's grid and near-boundary flag (which the
+    generator leaves false), risk classes, then economy aggregates (whose entity counts are by class)."""
     from sqlalchemy.orm import Session
 
     import economy
+    from address_match.geocode import geocode_enterprises
+    from gridding.assign import assign_version
+    from gridding.versions import active_version
     from supervision.classify import classify_entities
 
     with Session(engine) as session:
+        placed = geocode_enterprises(session)
+        version = active_version(session)
+        if version:
+            report = assign_version(session, version_id=version["id"], tables=("enterprise",))
+            placed["grid_rows_written"] = report.rows_changed
         if classify:
             classify_entities(session)
         economy.refresh(session)
         session.commit()
+    return placed
 
 
 def _has_enterprises(engine) -> bool:

@@ -198,6 +198,17 @@ def assign_points(session: Session, *, version_id: int, points_sql: str) -> int:
     return session.execute(text("SELECT count(*) FROM _ga_pts")).scalar_one()
 
 
+def assign_rows(session: Session, *, version_id: int, table: str, ids_sql: str) -> int:
+    """Grid the rows of ``table`` whose ids ``ids_sql`` selects (one column; from code, never input)
+    as ``assign_version`` would, and write those whose grid or boundary flag changed (rows without a
+    point are left alone); returns how many were written. Callers that just placed a few points
+    (the geocoder) use it instead of re-testing the whole table."""
+    assert table in TABLES
+    points = _ALL.format(table=table, near="t.near_boundary" if table in FLAGGED else "false")
+    assign_points(session, version_id=version_id, points_sql=f"{points} AND t.id IN ({ids_sql})")
+    return _write(session, table, bulk=False)  # from the _ga_diff that assign_points left
+
+
 def _assign_table(session: Session, table: str, mode: str) -> TableReport:
     assert table in TABLES
     started = time.perf_counter()

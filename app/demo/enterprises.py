@@ -3,7 +3,9 @@
 Each entity sits at an entry of the address library (many small firms share an office floor, a
 few addresses hold dozens of registrations). Its ``registered_address`` is written the way people
 write it (:mod:`app.demo.variants`); the true ``address_id``/``building_id``/point/grid are kept
-with ``geocode_source='demo-truth'`` so a geocoder can be scored against them.
+with ``geocode_source='demo-truth'`` so a geocoder can be scored against them, except for a share
+registered before coordinates were kept (``forget_locations``): those have only their address text,
+and the build geocodes them (``app.cli.after_demo_build``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ REFERENCE_DATE = dt.date(2026, 11, 1)
 EARLIEST = dt.date(1993, 1, 1)
 CLUSTER_SHARE = 0.03  # office firms registered at a cluster address (集群注册)
 NEAR_SCHOOL_SHARE = 0.3  # restricted venues placed within 200 m of a school
+UNLOCATED_SHARE = 0.05  # registered before coordinates were kept: the address text only
+LOCATION_COLUMNS = ("address_id", "building_id", "grid_code", "geom", "geocode_level", "geocode_source",
+                    "geocode_score")
 
 
 def _pick_words(words: pd.Series, rng) -> np.ndarray:
@@ -125,3 +130,13 @@ def build_enterprises(n: int, addresses: pd.DataFrame, near_school: np.ndarray,
     })
     frame["registered_address"] = messy_addresses(addr.standard_text, addr.town, addr.poi_name, rng).to_numpy()
     return frame
+
+
+def forget_locations(ents: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """``ents`` with ``UNLOCATED_SHARE`` of them reduced to their address text: no point, library entry,
+    building, grid or geocode, as a register's older records come."""
+    out = ents.copy()
+    lost = rng.random(len(out)) < UNLOCATED_SHARE
+    for column in LOCATION_COLUMNS:
+        out[column] = out[column].astype(object).where(~lost, None)
+    return out

@@ -17,7 +17,7 @@ from app.demo.addresses import build_addresses
 from app.demo.buildings import build_buildings
 from app.demo.credit import build_credit
 from app.demo.economy import build_economy
-from app.demo.enterprises import build_enterprises
+from app.demo.enterprises import build_enterprises, forget_locations
 from app.demo.geography import build_geography
 from app.demo.people import build_complaints, build_staff
 from app.demo.pois import SCHOOL_RADIUS_M, build_pois, buildings_near
@@ -57,6 +57,7 @@ def generate(enterprises: int = 20000, seed: int = 7, step: Callable[[str], None
     economy = build_economy(buildings, ents, rng(7))
     staff = build_staff(geo.grids, enterprises, rng(8))
     complaints = build_complaints(ents, staff, rng(9))
+    ents = forget_locations(ents, rng(10))  # after the frames drawn from where entities really are
     tick("credit, economy, staff")
     buildings["address_text"] = addresses[addresses.kind == "door"].set_index("building_id").standard_text \
         .reindex(buildings.id).to_numpy()
