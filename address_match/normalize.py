@@ -38,6 +38,9 @@ _PREFIX_LEVELS = ("prov", "city", "district")
 # (南京东路, 仙桃街道, 福安街, 中山二路): such a short name is not spelt in full.
 _PLACE_AFTER = re.compile(r"[东南西北中]?[一二三四五六七八九十0-9]{0,3}"
                           r"(?:大道|大街|街道|街|路|道|巷|胡同|镇|乡|村|社区|里|弄|桥|广场|花园|小区|新村|新城)")
+# (level word as written after a short name, last character of its full name): how divisions are
+# renamed (county → district or city, city → district), never back (南城区 is no 南城县).
+_RENAMED = frozenset({("县", "区"), ("县", "市"), ("县", "县"), ("市", "区"), ("市", "市"), ("区", "区")})
 
 
 @lru_cache(maxsize=1)
@@ -138,28 +141,32 @@ def _strip_punctuation(text: str) -> str:
 def expand_division_prefix(text: str) -> str:
     """Spell the leading province/city/district names in full where the short form is
     unambiguous and another division name follows or precedes it (重庆渝北 → 重庆市渝北区;
-    南京路 stays, and so does 南京东路 after 上海市黄浦区)."""
+    南京路 stays, and so does 南京东路 after 上海市黄浦区). The chain only goes down, province to
+    city to district: a name no finer than the one before it (金牛 after 六合区, in 六合区金牛湖街道)
+    begins something else and ends the chain."""
     table, heads = _prefix_table()
     if text[:2] not in heads:  # most text that starts with no division name
         return text
-    i, parts, prev_division = 0, [], False
+    i, parts, depth = 0, [], -1
     while i < len(text):
         hit = _prefix_hit(table, heads, text, i)
         if hit is None:
             break
-        end, full = hit
-        if full is not None and _PLACE_AFTER.match(text, end):
-            break  # a street or town named after a division (南京东路), not the division
-        if full is None or not (prev_division or _prefix_hit(table, heads, text, end)):
+        end, (full, after, finest) = hit
+        if finest <= depth or (full is not None and _PLACE_AFTER.match(text, end)):
+            break  # a street, town or estate named after a division (南京东路), not the division
+        if full is not None and (text[end : end + 1], full[-1]) in _RENAMED:
+            end += 1  # a former name (溧水县, 奉化市: districts now) is written as the current one
+        if full is None or not (depth >= 0 or _prefix_hit(table, heads, text, end)):
             full = text[i:end]
         parts.append(full)
-        prev_division, i = True, end
+        depth, i = after, end
     return "".join(parts) + text[i:]
 
 
-def _prefix_hit(table: dict[str, str | None], heads: dict[str, tuple[int, ...]], text: str,
-                i: int) -> tuple[int, str | None] | None:
-    """(end, full name or None if ambiguous/full already) of the division name at ``i``."""
+def _prefix_hit(table: dict[str, tuple[str | None, int, int]], heads: dict[str, tuple[int, ...]], text: str,
+                i: int) -> tuple[int, tuple[str | None, int, int]] | None:
+    """(end, ``_prefix_table`` entry) of the division name at ``i``."""
     for n in heads.get(text[i : i + 2], ()):
         if i + n <= len(text) and text[i : i + n] in table:
             return i + n, table[text[i : i + n]]
@@ -167,17 +174,22 @@ def _prefix_hit(table: dict[str, str | None], heads: dict[str, tuple[int, ...]],
 
 
 @lru_cache(maxsize=1)
-def _prefix_table() -> tuple[dict[str, str | None], dict[str, tuple[int, ...]]]:
-    """Province/city/district names → full name to write (None: keep as written), and for
-    each 2-character head the lengths of the names it starts, longest first."""
+def _prefix_table() -> tuple[dict[str, tuple[str | None, int, int]], dict[str, tuple[int, ...]]]:
+    """Province/city/district names → (full name to write, None to keep it as written; the level
+    the chain has reached after it, and the finest level it can name: indexes of ``_PREFIX_LEVELS``),
+    and for each 2-character head the lengths of the names it starts, longest first. A name written
+    in full, or a short one of one place, is as fine as it can be (东莞市, a city and a county at
+    once, takes no district after it); a short one of several places (河北: 河北省 or 河北区) only as
+    fine as its coarsest reading, so 河北保定 still becomes 河北保定市."""
     gaz, table = gazetteer(), {}
     for name, divs in gaz.full.items():
-        if any(d.level in _PREFIX_LEVELS for d in divs):
-            table[name] = None
+        if levels := [_PREFIX_LEVELS.index(d.level) for d in divs if d.level in _PREFIX_LEVELS]:
+            table[name] = (None, max(levels), max(levels))
     for name, divs in gaz.short.items():
-        names = {d.name for d in divs if d.level in _PREFIX_LEVELS}
-        if names:
-            table[name] = names.pop() if len(names) == 1 else None
+        if levels := [_PREFIX_LEVELS.index(d.level) for d in divs if d.level in _PREFIX_LEVELS]:
+            names = {d.name for d in divs if d.level in _PREFIX_LEVELS}
+            full = names.pop() if len(names) == 1 else None
+            table[name] = (full, max(levels) if full else min(levels), max(levels))
     lengths: dict[str, set[int]] = {}
     for name in table:
         lengths.setdefault(name[:2], set()).add(len(name))
