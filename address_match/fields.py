@@ -22,6 +22,9 @@ _LAST_ROAD_IN = re.compile(f".*(?:{_ROAD_IN.pattern})", re.S)
 _BARE_ROAD = re.compile(r"^[^路街道巷]{1,8}?(?:大道|大街|路|街|道|巷)[东南西北中]?(?!口|路|街|道)")
 _STOP = set("城园苑镇乡区厦场店院司心馆")
 _HK_DISTRICT = re.compile(r"^[\u4e00-\u9fff]{1,3}(?<!小|园|社|校|厂|景|新)区(?=..)")
+# "西50米": where a map service places a POI from a road or crossing (路东50米, 交叉口西北150米); the
+# distance is no door number.
+_DISTANCE = re.compile(r"[东南西北]{1,2}[0-9]+米")
 _NOISE = re.compile(r"附近|旁边|对面|门口|[东南西北]+[门侧]$|交叉口|交汇处?")
 _TOWN_LEVELS = ("prov", "city", "district", "town")
 
@@ -53,6 +56,8 @@ def extract(text: str) -> Fields:
 def extract_normalized(norm: str) -> Fields:
     """Fields of already-normalised text (no caching, for bulk library builds)."""
     district, town, rest = _strip_divisions(norm)
+    if "米" in rest:
+        rest = _DISTANCE.sub("", rest)
     found = {"road": "", "roadno": "", "building": "", "unit": "", "floor": "", "room": ""}
     names: list[str] = []
     tokens = _TOKEN.findall(rest)

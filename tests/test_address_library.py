@@ -59,3 +59,12 @@ def test_no_candidates_for_unknown_place(library):
 def test_bad_input(library):
     with pytest.raises(AddressError):
         library.match("")
+
+
+def test_a_distance_from_a_road_is_no_door_number():
+    """Map services place a POI "路东50米" (50 m east of the road): that 50 once matched door 50 exactly."""
+    lib = AddressLibrary([(1, "重庆市渝北区新牌坊二路50号", 106.5, 29.6, "B1"),
+                          (2, "重庆市渝北区新牌坊二路12号金港超市", 106.5, 29.6, "B2")])
+    top = lib.match("重庆市渝北区新牌坊二路东50米金港超市", k=2)
+    assert top[0].address_id == 2 and top[0].components.road == "新牌坊二路", top
+    assert all(c.address_id != 1 or c.level != "exact" for c in top)
