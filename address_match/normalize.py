@@ -34,6 +34,7 @@ _UNIT_WORD = re.compile(r"(?P<building>(?<=[0-9A-Z])(?:号楼|幢楼|座楼|栋�
 _UNIT_WORD_AT = re.compile(r"[0-9A-Z](?:号楼|栋楼|[幢座楼F房户])")
 _UNIT_OF = {"building": "栋", "floor": "层", "room": "室"}
 _PREFIX_LEVELS = ("prov", "city", "district")
+_LETTER_ZERO = re.compile(r"(?<=[一二三四五六七八九十零])O+(?=[一二三四五六七八九零]|[弄号室栋层])")
 # After a short division name, what makes it the head of a street, town or estate name instead
 # (南京东路, 仙桃街道, 福安街, 中山二路): such a short name is not spelt in full.
 _PLACE_AFTER = re.compile(r"[东南西北中]?[一二三四五六七八九十0-9]{0,3}"
@@ -85,12 +86,18 @@ def check_text(text: object) -> str:
 
 
 def fold_chars(text: str) -> str:
-    """Full-width → half-width, Traditional → Simplified, upper-case Latin; length-preserving
-    for CJK text (NFKC may expand rare compatibility characters)."""
+    """Full-width → half-width, Traditional → Simplified, upper-case Latin, 〇 (and O among
+    Chinese numerals) → 零; length-preserving for CJK text (NFKC may expand rare compatibility
+    characters)."""
     text = unicodedata.normalize("NFKC", text)
+    if "〇" in text:  # the numeral zero (U+3007) is no CJK ideograph: punctuation removal would drop it
+        text = text.replace("〇", "零")
     if _traditional().search(text):
         text = text.translate(_t2s_table())
-    return text.upper()
+    text = text.upper()
+    if "O" in text:  # the letter O written for a zero inside a Chinese numeral (一九OO弄)
+        text = _LETTER_ZERO.sub(lambda m: "零" * len(m.group()), text)
+    return text
 
 
 def normalize(text: str) -> str:
