@@ -15,11 +15,14 @@ from .divisions import gazetteer
 from .normalize import normalize
 
 _TOKEN = re.compile(r"((?:[0-9]+[A-Z]?|[A-Z])(?:-[0-9A-Z]+)*)(号|弄|栋|单元|层|室|组|期|队|社|排)?|([^0-9A-Z]+)")
-_ROAD_IN = re.compile(r"(?:大道|大街|路|街|道|巷|胡同|里|坊|径|台|围|村|组|线|桥)[东南西北中]?(?!口|路|街|道)")
+# A direction after the road word belongs to the road only before 段/侧 or a number (大道北段, 路北5号;
+# not 天河路中财管道).
+_DIRECTION = r"(?:[东南西北中](?=段|侧|$))?"
+_ROAD_IN = re.compile(rf"(?:大道|大街|路|街|道|巷|胡同|里|坊|径|台|围|村|组|线|桥){_DIRECTION}(?!口|路|街|道)")
 # Up to the end of the last ``_ROAD_IN`` in a phrase: the greedy ``.*`` tries it from the right,
 # and a road word found inside another (道 in 大道) ends where that one does.
 _LAST_ROAD_IN = re.compile(f".*(?:{_ROAD_IN.pattern})", re.S)
-_BARE_ROAD = re.compile(r"^[^路街道巷]{1,8}?(?:大道|大街|路|街|道|巷)[东南西北中]?(?!口|路|街|道)")
+_BARE_ROAD = re.compile(rf"^[^路街道巷]{{1,8}}?(?:大道|大街|路|街|道|巷){_DIRECTION}(?!口|路|街|道)")
 _STOP = set("城园苑镇乡区厦场店院司心馆")
 _HK_DISTRICT = re.compile(r"^[\u4e00-\u9fff]{1,3}(?<!小|园|社|校|厂|景|新)区(?=..)")
 # "西50米": where a map service places a POI from a road or crossing (路东50米, 交叉口西北150米); the

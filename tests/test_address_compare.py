@@ -144,6 +144,17 @@ def test_scorer_probabilities_are_the_softmax_of_summed_weights():
     assert json.loads(scorer.to_json())["letters"] == "门"
 
 
+@pytest.mark.parametrize(("text", "road", "roadno", "name"), [
+    ("育才街中原御府营销接待中心", "育才街", "", "中原御府营销接待中心"),  # 中 begins the estate's name
+    ("新添大道北段448号泉天下", "新添大道北", "448", "段泉天下"),  # a direction before 段 stays
+    ("幸福路北5号", "幸福路北", "5", ""),
+    ("新牌坊二路东50米金港超市", "新牌坊二路", "", "金港超市"),  # a distance is no door number
+])
+def test_extract_road_door_and_name(text, road, roadno, name):
+    fields = extract(text)
+    assert (fields.road, fields.roadno, fields.name) == (road, roadno, name)
+
+
 def test_relate_on_extracted_fields_agrees_with_compare():
     a, b = "江苏省南京市秦淮区洪武路街道洪武路199号长发银座a座5楼", "洪武路199号长发银座A座"
     na, nb = normalize(a), normalize(b)
