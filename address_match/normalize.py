@@ -123,7 +123,7 @@ def _normalize_cached(text: str) -> str:
     if "委" in text or "办事处" in text:  # in every alias; most text has none
         for old, new in _ALIASES:
             text = text.replace(old, new)
-    text = road_ordinals_to_chinese(convert_numerals(text))
+    text = road_ordinals_to_chinese(_numbers_outside_names(text))
     if _UNIT_WORD_AT.search(text):
         text = _UNIT_WORD.sub(_unit_of, text)
     return expand_division_prefix(text)
@@ -143,6 +143,21 @@ def _strip_punctuation(text: str) -> str:
         if _DASH_CHAR.search(text):
             text = _KEEP_DASH.sub("\x00", _DASHES.sub("-", text))
     return _PUNCT.sub("", text).replace("\x00", "-")
+
+
+def _numbers_outside_names(text: str) -> str:
+    """``convert_numerals``, except inside the division names that hold a numeral before a unit
+    word (二七区, 七号镇, 三栋镇, 九百户镇: 101 of them), which stay as the gazetteer spells them."""
+    converted = convert_numerals(text)
+    if converted == text or not (m := _numeral_names().search(text)):
+        return converted
+    return _numbers_outside_names(text[: m.start()]) + m.group() + _numbers_outside_names(text[m.end() :])
+
+
+@lru_cache(maxsize=1)
+def _numeral_names() -> re.Pattern:
+    names = sorted((n for n in gazetteer().full if convert_numerals(n) != n), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, names)) or "(?!)")
 
 
 def expand_division_prefix(text: str) -> str:

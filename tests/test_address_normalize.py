@@ -38,6 +38,7 @@ CASES = [
     ("共和新路五三〇八弄二〇一室", "共和新路5308弄201室"),  # 〇 is a zero, not punctuation
     ("华灵路一九OO弄35号楼", "华灵路1900弄35栋"),  # and so is O among Chinese numerals
     ("OPPO专卖店", "OPPO专卖店"),
+    ("郑州市二七区大学路十二号", "郑州市二七区大学路12号"),  # a division's name keeps its numerals
 ]
 
 
