@@ -14,9 +14,12 @@ from models import migrate
 
 
 def _create_app(*_args) -> Flask:
+    """The app the commands run in. They are batch work (a demo build copies a million entities in one
+    statement), so the web requests' statement timeout applies only if MARKETMAP_STATEMENT_TIMEOUT_MS
+    says so; the server's workers build their own app, with it."""
     from app import create_app
 
-    return create_app()
+    return create_app({} if os.environ.get("MARKETMAP_STATEMENT_TIMEOUT_MS") else {"STATEMENT_TIMEOUT_MS": 0})
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
