@@ -46,29 +46,42 @@ class Candidate(NamedTuple):
 
 
 class _GramIndex:
-    """Character-bigram index over a set of strings, for top-n fuzzy look-ups."""
+    """Character-bigram index over a set of strings, for top-n fuzzy look-ups. With ``gapped``, the
+    pairs of characters one apart are indexed too, so that a short key with its middle character
+    mistyped (太光臺 for 太白臺: no bigram in common) still shares one (太_臺)."""
 
-    def __init__(self) -> None:
+    def __init__(self, gapped: bool = False) -> None:
         self.keys: list[str] = []
         self.ids: dict[str, int] = {}
         self.grams: dict[str, list[int]] = defaultdict(list)
+        self.gapped = gapped
 
     def add(self, key: str) -> int:
         kid = self.ids.get(key)
         if kid is None:
             kid = self.ids[key] = len(self.keys)
             self.keys.append(key)
-            for gram in {key[i : i + 2] for i in range(max(len(key) - 1, 1))}:
+            for gram in self._grams(key):
                 self.grams[gram].append(kid)
         return kid
 
+    def _grams(self, key: str) -> set[str]:
+        grams = {key[i : i + 2] for i in range(max(len(key) - 1, 1))}
+        if self.gapped:
+            grams.update(key[i] + "_" + key[i + 2] for i in range(len(key) - 2))
+        return grams
+
     def top(self, query: str, n: int, cutoff: float) -> list[tuple[int, float]]:
-        """Up to ``n`` keys sharing bigrams with ``query``, re-scored with RapidFuzz."""
+        """Up to ``n`` keys sharing bigrams with ``query``, re-scored with RapidFuzz. A bigram votes
+        for its keys by its rarity, so a key sharing a rare pair (普_道) outranks the many that share a
+        common one (安道)."""
         votes: Counter[int] = Counter()
-        for gram in {query[i : i + 2] for i in range(max(len(query) - 1, 1))}:
+        for gram in self._grams(query):
             posting = self.grams.get(gram, ())
             if len(posting) <= _COMMON_GRAM:
-                votes.update(posting)
+                weight = 1 / len(posting) if posting else 0
+                for kid in posting:
+                    votes[kid] += weight
         scored = []
         for kid, _ in votes.most_common(n * 4):
             score = fuzz.ratio(query, self.keys[kid], processor=None, score_cutoff=cutoff)
@@ -89,7 +102,7 @@ class AddressLibrary:
         self._entries: list[Entry] = []
         self._fields: list[Fields] = []
         self._by_id: dict[object, int] = {}
-        self._roads = _GramIndex()
+        self._roads = _GramIndex(gapped=True)
         self._names = _GramIndex()
         self._door: dict[tuple[int, str], list[int]] = defaultdict(list)
         self._named: dict[int, list[int]] = defaultdict(list)
@@ -168,12 +181,17 @@ class AddressLibrary:
         return any(self._fields[i].building == q.building and self._fields[i].name == q.name for i in found)
 
     def _road_ids(self, road: str) -> tuple[list[int], bool]:
-        """Road ids for ``road``: the longest known suffix (exact), else the top fuzzy roads."""
-        for i in range(len(road) - 1):
+        """Road ids for ``road``: the road itself (exact), else the longest known suffix and the top
+        fuzzy roads (福油街 is 豉油街 mistyped more likely than 油街 with a stray character)."""
+        rid = self._roads.ids.get(road)
+        if rid is not None:
+            return [rid], True
+        fuzzy = [rid for rid, _ in self._roads.top(road, FUZZY_ROADS, cutoff=60)]
+        for i in range(1, len(road) - 1):
             rid = self._roads.ids.get(road[i:])
             if rid is not None:
-                return [rid], True
-        return [rid for rid, _ in self._roads.top(road, FUZZY_ROADS, cutoff=60)], False
+                return [rid, *(f for f in fuzzy if f != rid)], False
+        return fuzzy, False
 
     def _name_ids(self, name: str) -> list[int]:
         nid = self._names.ids.get(name)

@@ -68,3 +68,14 @@ def test_a_distance_from_a_road_is_no_door_number():
     top = lib.match("重庆市渝北区新牌坊二路东50米金港超市", k=2)
     assert top[0].address_id == 2 and top[0].components.road == "新牌坊二路", top
     assert all(c.address_id != 1 or c.level != "exact" for c in top)
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("中西區普安道16號", 1),  # the middle character mistyped: no bigram in common with 普樂道
+    ("油尖旺區福油街126號", 2),  # not the shorter road 油街 that its tail spells
+])
+def test_a_mistyped_short_road_still_finds_its_door(query, expected):
+    lib = AddressLibrary([(1, "中西區普樂道16號", 114.15, 22.28, "H1"), (2, "油尖旺區豉油街126號", 114.17, 22.31, "H2"),
+                          (3, "東區油街23號", 114.19, 22.29, "H3"), (4, "中西區普慶坊5號", 114.15, 22.28, "H4")])
+    top = lib.match(query, k=1)
+    assert top and top[0].address_id == expected, top
