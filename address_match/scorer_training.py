@@ -8,6 +8,7 @@ frequent ones in the training pairs (labels unseen). Needs scikit-learn, which i
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from .fields import extract
 from .normalize import normalize
 from .pairs import Side, letter_filter, pair_tokens, side
-from .scorer import Scorer
+from .scorer import CLASSES, Scorer
 
 C_GRID = (0.01, 0.02, 0.03, 0.05, 0.1)
 MIN_COUNT = 3  # tokens seen fewer times in training are dropped
@@ -27,7 +28,7 @@ _LETTER_TOKENS = ("ao=", "bo=")
 # draws of each share below the whole are trained and scored.
 CURVE_SHARES = (0.25, 0.5, 0.75, 1.0)
 CURVE_DRAWS = 3
-LEVELS = {"none": 0, "partial": 1, "exact": 2}
+LEVELS = {level: code for code, level in enumerate(CLASSES)}  # a verdict's level → the CCKS label
 
 
 def read_pairs(path: Path) -> list[tuple[str, str, int]]:
@@ -47,7 +48,12 @@ def tokens_of(a: str, b: str, letters: str = "") -> list[str]:
     """The scorer's feature tokens for one pair, as ``compare`` computes them with a model whose
     vocabulary is ``letters`` (every character but digits when empty)."""
     keep = letter_filter(letters)
-    return pair_tokens(side(extract(a), normalize(a), keep), side(extract(b), normalize(b), keep))
+    return pair_tokens(text_side(a, keep), text_side(b, keep))
+
+
+def text_side(text: str, keep: re.Pattern) -> Side:
+    """The ``pairs.side`` of ``text``, its vocabulary characters picked by ``keep`` (a ``letter_filter``)."""
+    return side(extract(text), normalize(text), keep)
 
 
 def letter_vocabulary(docs: list[list[str]]) -> str:
@@ -136,7 +142,7 @@ def held_out_accuracy(scorer: Scorer, rows: list[tuple[str, str, int]]) -> float
 
     def side_of(text: str) -> Side:
         if text not in sides:
-            sides[text] = side(extract(text), normalize(text), keep)
+            sides[text] = text_side(text, keep)
         return sides[text]
 
     hits = sum(LEVELS[relate_sides(side_of(q), side_of(c), scorer).level] == label for q, c, label in rows)
